@@ -1,0 +1,73 @@
+"""Grading tests for the chain rule exercise (10 points)."""
+
+import numpy as np
+import pytest
+
+from grader.checks import diagnosing, expect, expect_dict, expect_gradient
+from grader.compare import as_number
+from grader.gradcheck import check_gradient
+
+FORWARD_KEYS = ("a", "b", "c", "d", "J")
+BACKWARD_KEYS = ("d", "b", "c", "a", "x")
+# J = cos(sin(x^2) + 3x^2) at x = 0.5, node by node.
+AT_HALF = {"a": 0.25, "b": 0.24740395925452294, "c": 0.75, "d": 0.9974039592545229,
+           "J": 0.5424849757}
+
+
+@pytest.mark.points(2)
+@pytest.mark.hint("Compute the nodes in order: a = x^2, b = sin a, c = 3x^2, d = b + c, J = cos d.")
+def test_graph_forward_worked_example(student):
+    """Does graph_forward give J = 0.5424849757 at x = 0.5, node by node?"""
+    nodes = expect_dict(student.graph_forward(0.5), FORWARD_KEYS, "graph_forward(0.5)")
+    for key in FORWARD_KEYS:
+        expect(nodes[key], AT_HALF[key], f"node {key} at x = 0.5", function="graph_forward",
+               inputs={"x": 0.5}, atol=1e-10)
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("x feeds two nodes, a and c: dJ/dx = dJ/da * 2x + dJ/dc * 6x. "
+                  "Both paths must be summed.")
+def test_graph_backward_worked_example(student):
+    """Is dJ/dx = -3.3341464141 at x = 0.5, and does it match central differences of J?"""
+    grads = expect_dict(student.graph_backward(0.5), BACKWARD_KEYS, "graph_backward(0.5)")
+    expect(grads["x"], -3.3341464141, "dJ/dx at x = 0.5", function="graph_backward",
+           inputs={"x": 0.5}, output=grads, atol=1e-9)
+    x = np.array([-1.3, -0.2, 0.7, 1.1])
+    grads = expect_dict(student.graph_backward(x), BACKWARD_KEYS, "graph_backward(x)")
+
+    def total_j(v):
+        nodes = expect_dict(student.graph_forward(v), FORWARD_KEYS, "graph_forward(x)")
+        return float(np.sum(nodes["J"]))
+
+    check = check_gradient(np.asarray(grads["x"], dtype=float), total_j, x)
+    with diagnosing("graph_backward", {"x": x}, grads):
+        expect_gradient(check, "dJ/dx", "J from graph_forward")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(2)
+def test_graph_forward_matches_reference(student, reference, rng):
+    """Does graph_forward match the reference on arrays, elementwise?"""
+    x = rng.uniform(-2.0, 2.0, size=(3, 4))
+    got = expect_dict(student.graph_forward(x), FORWARD_KEYS, "graph_forward(x)")
+    want = reference.graph_forward(x)
+    for key in FORWARD_KEYS:
+        expect(got[key], want[key], f"node {key}", function="graph_forward", inputs={"x": x},
+               case="x of shape (3, 4)")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_graph_backward_matches_reference(student, reference, rng):
+    """Is every dJ/d(node) right on arrays, and for a float x?"""
+    x = rng.uniform(-2.0, 2.0, size=(5,))
+    got = expect_dict(student.graph_backward(x), BACKWARD_KEYS, "graph_backward(x)")
+    want = reference.graph_backward(x)
+    for key in BACKWARD_KEYS:
+        expect(got[key], want[key], f"dJ/d{key}", function="graph_backward", inputs={"x": x},
+               output=got, case="x of shape (5,)")
+    got = expect_dict(student.graph_backward(-1.7), BACKWARD_KEYS, "graph_backward(-1.7)")
+    want = reference.graph_backward(-1.7)
+    for key in BACKWARD_KEYS:
+        expect(as_number(got[key], f"dJ/d{key}", {}), want[key], f"dJ/d{key}",
+               function="graph_backward", inputs={"x": -1.7}, output=got, case="x = -1.7")

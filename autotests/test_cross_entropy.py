@@ -1,0 +1,113 @@
+"""Grading tests for the cross-entropy and logistic regression exercise (20 points)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from grader.checks import (diagnosing, expect, expect_array, expect_gradient,
+                           expect_inputs_unchanged, expect_no_warnings, expect_tuple)
+from grader.compare import as_number
+from grader.gradcheck import check_gradient
+
+EXTREME_LOGITS = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
+EXTREME_LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+
+
+def labelled(rng, n):
+    return rng.integers(0, 2, size=n).astype(np.float64), rng.normal(0.0, 2.0, size=n)
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("The loss is the mean over the batch of -[y log sigma(z) + (1 - y) log(1 - sigma(z))].")
+def test_bce_loss_known_values(student):
+    """Is the loss log 2 at z = 0, and log(1 + e^-2) for a confident right answer?"""
+    y, z = np.array([1.0, 0.0]), np.zeros(2)
+    expect(student.bce_loss(y, z), math.log(2.0), "bce_loss(y, 0)", function="bce_loss",
+           inputs={"y_true": y, "logits": z})
+    y, z = np.array([1.0, 0.0]), np.array([2.0, -2.0])
+    expect(student.bce_loss(y, z), math.log1p(math.exp(-2.0)), "bce_loss([1, 0], [2, -2])",
+           function="bce_loss", inputs={"y_true": y, "logits": z})
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("With a sigmoid before the cross-entropy, the gradient collapses to "
+                  "(sigma(z) - y) / N.")
+def test_bce_grad_matches_numerical_derivative(student, rng):
+    """Does bce_grad agree with central differences of the student's own bce_loss?"""
+    y, z = labelled(rng, 6)
+    got = expect_array(student.bce_grad(y, z), (6,), "bce_grad(y_true, logits)")
+    check = check_gradient(got, lambda v: as_number(student.bce_loss(y, v), "bce_loss", {}), z)
+    with diagnosing("bce_grad", {"y_true": y, "logits": z}, got):
+        expect_gradient(check, "bce_grad", "bce_loss with respect to the logits")
+
+
+@pytest.mark.points(4)
+@pytest.mark.hint("z = X w + b, so dL/dw = X^T dL/dz and dL/db is dL/dz summed over the batch.")
+def test_logistic_regression_grad_matches_numerical_gradient(student, rng):
+    """Do dw and db agree with central differences of bce_loss(y, X w + b)?"""
+    X, w, b = rng.normal(size=(5, 3)), rng.normal(size=3), 0.3
+    y, _ = labelled(rng, 5)
+    dw, db = expect_tuple(student.logistic_regression_grad(w, b, X, y), 2,
+                          "logistic_regression_grad", "(dw, db)")
+    expect_array(dw, (3,), "dw")
+    loss = lambda w_, b_: as_number(student.bce_loss(y, X @ w_ + b_), "bce_loss", {})
+    expect_gradient(check_gradient(dw, lambda v: loss(v, b), w), "dw", "bce_loss(y, X w + b)")
+    db = as_number(db, "db", {})
+    expect_gradient(check_gradient(np.array([db]), lambda v: loss(w, v[0]), np.array([b])),
+                    "db", "bce_loss(y, X w + b)")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_bce_loss_matches_reference_even_for_huge_logits(student, reference, rng):
+    """Does bce_loss match the reference, finite and silent for |z| up to 1e4?"""
+    for n in (1, 50):
+        y, z = labelled(rng, n)
+        reply = student.call("bce_loss", y, z, return_inputs=True)
+        expect(reply.value, reference.bce_loss(y, z), "bce_loss(y, z)", function="bce_loss",
+               inputs={"y_true": y, "logits": z}, case=f"random batch of {n}")
+        expect_inputs_unchanged(reply, (y, z), "bce_loss")
+    reply = student.call("bce_loss", EXTREME_LABELS, EXTREME_LOGITS)
+    expect(reply.value, reference.bce_loss(EXTREME_LABELS, EXTREME_LOGITS), "bce_loss(y, z)",
+           function="bce_loss", inputs={"y_true": EXTREME_LABELS, "logits": EXTREME_LOGITS},
+           case="logits from -1e4 to 1e4")
+    expect_no_warnings(reply, "bce_loss for logits from -1e4 to 1e4", function="bce_loss",
+                       inputs={"y_true": EXTREME_LABELS, "logits": EXTREME_LOGITS})
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_bce_grad_matches_reference_even_for_huge_logits(student, reference, rng):
+    """Does bce_grad match the reference, finite and silent for |z| up to 1e4?"""
+    for n in (1, 50):
+        y, z = labelled(rng, n)
+        reply = student.call("bce_grad", y, z, return_inputs=True)
+        expect(reply.value, reference.bce_grad(y, z), "bce_grad(y, z)", function="bce_grad",
+               inputs={"y_true": y, "logits": z}, case=f"random batch of {n}")
+        expect_inputs_unchanged(reply, (y, z), "bce_grad")
+    reply = student.call("bce_grad", EXTREME_LABELS, EXTREME_LOGITS)
+    expect(reply.value, reference.bce_grad(EXTREME_LABELS, EXTREME_LOGITS), "bce_grad(y, z)",
+           function="bce_grad", inputs={"y_true": EXTREME_LABELS, "logits": EXTREME_LOGITS},
+           case="logits from -1e4 to 1e4")
+    expect_no_warnings(reply, "bce_grad for logits from -1e4 to 1e4", function="bce_grad",
+                       inputs={"y_true": EXTREME_LABELS, "logits": EXTREME_LOGITS})
+
+
+@pytest.mark.hidden
+@pytest.mark.points(4)
+def test_logistic_regression_grad_matches_reference(student, reference, rng):
+    """Do dw and db match the reference for batches of 1 and many and for saturated logits?"""
+    cases = [(1, 3, 1.0), (40, 6, 1.0), (10, 4, 5e3)]
+    for n, d, scale in cases:
+        X, w, b = rng.normal(size=(n, d)), rng.normal(scale=scale, size=d), float(rng.normal())
+        y, _ = labelled(rng, n)
+        reply = student.call("logistic_regression_grad", w, b, X, y, return_inputs=True)
+        dw, db = expect_tuple(reply.value, 2, "logistic_regression_grad", "(dw, db)")
+        want_dw, want_db = reference.logistic_regression_grad(w, b, X, y)
+        inputs = {"w": w, "b": b, "X": X, "y": y}
+        case = f"N={n}, D={d}" + (", saturated logits" if scale > 1 else "")
+        expect(dw, want_dw, "dw", function="logistic_regression_grad", inputs=inputs, case=case)
+        expect(db, want_db, "db", function="logistic_regression_grad", inputs=inputs, case=case)
+        expect_no_warnings(reply, f"logistic_regression_grad ({case})")
+        expect_inputs_unchanged(reply, (w, b, X, y), "logistic_regression_grad")

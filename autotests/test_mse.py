@@ -1,0 +1,62 @@
+"""Grading tests for the mean squared error exercise (10 points)."""
+
+import numpy as np
+import pytest
+
+from grader.checks import expect, expect_array, expect_inputs_unchanged
+from grader.gradcheck import check_gradient
+from grader.checks import expect_gradient
+
+
+@pytest.mark.points(2)
+@pytest.mark.hint("MSE is the mean over all n elements of (y_true - y_pred)^2, returned as a float.")
+def test_mse_loss_worked_example(student):
+    """Is the loss of the always-male network of the notes 0.5?"""
+    y_true, y_pred = np.array([1.0, 0.0, 0.0, 1.0]), np.zeros(4)
+    expect(student.mse_loss(y_true, y_pred), 0.5, "mse_loss([1, 0, 0, 1], [0, 0, 0, 0])",
+           function="mse_loss", inputs={"y_true": y_true, "y_pred": y_pred})
+    y_true2, y_pred2 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 2.0], [3.0, 6.0]])
+    expect(student.mse_loss(y_true2, y_pred2), 1.25, "mse_loss of (2, 2) arrays",
+           function="mse_loss", inputs={"y_true": y_true2, "y_pred": y_pred2})
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("d/dy_pred of (y_true - y_pred)^2 is -2 (y_true - y_pred); the mean divides by n.")
+def test_mse_grad_matches_numerical_derivative(student, rng):
+    """Does mse_grad agree with central differences of the student's own mse_loss?"""
+    for shape in [(4,), (3, 2)]:
+        y_true = rng.uniform(0.0, 1.0, size=shape)
+        y_pred = rng.uniform(0.0, 1.0, size=shape)
+        got = expect_array(student.mse_grad(y_true, y_pred), shape, "mse_grad(y_true, y_pred)")
+        check = check_gradient(got, lambda p: student.mse_loss(y_true, p), y_pred)
+        expect_gradient(check, f"mse_grad for shape {shape}", "mse_loss with respect to y_pred")
+    y_true, y_pred = np.array([1.0, 0.0, 0.0, 1.0]), np.zeros(4)
+    expect(student.mse_grad(y_true, y_pred), np.array([-0.5, 0.0, 0.0, -0.5]),
+           "mse_grad([1, 0, 0, 1], [0, 0, 0, 0])", function="mse_grad",
+           inputs={"y_true": y_true, "y_pred": y_pred})
+
+
+@pytest.mark.hidden
+@pytest.mark.points(2)
+def test_mse_loss_matches_reference(student, reference, rng):
+    """Does mse_loss match the reference on batches of 1 and many, inputs untouched?"""
+    for shape in [(1,), (1, 1), (100,), (20, 3)]:
+        y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape)
+        reply = student.call("mse_loss", y_true, y_pred, return_inputs=True)
+        expect(reply.value, reference.mse_loss(y_true, y_pred), "mse_loss(y_true, y_pred)",
+               function="mse_loss", inputs={"y_true": y_true, "y_pred": y_pred},
+               case=f"random arrays of shape {shape}")
+        expect_inputs_unchanged(reply, (y_true, y_pred), "mse_loss")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_mse_grad_matches_reference(student, reference, rng):
+    """Does mse_grad match the reference on batches of 1 and many, inputs untouched?"""
+    for shape in [(1,), (100,), (20, 3)]:
+        y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape)
+        reply = student.call("mse_grad", y_true, y_pred, return_inputs=True)
+        expect(reply.value, reference.mse_grad(y_true, y_pred), "mse_grad(y_true, y_pred)",
+               function="mse_grad", inputs={"y_true": y_true, "y_pred": y_pred},
+               case=f"random arrays of shape {shape}")
+        expect_inputs_unchanged(reply, (y_true, y_pred), "mse_grad")

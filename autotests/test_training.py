@@ -1,0 +1,232 @@
+"""Grading tests for the training exercise (25 points)."""
+
+import numpy as np
+import pytest
+
+from exercises.provided import GENDER_X, GENDER_Y
+from grader.checks import (diagnosing, expect, expect_array, expect_dict, expect_gradient,
+                           expect_inputs_unchanged, expect_tuple)
+from grader.compare import GradeFailure
+from grader.gradcheck import check_gradient
+
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+def recipe(n_inputs, n_hidden, seed=0):
+    """The initialisation the contract spells out, step by step."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((n_inputs, n_hidden))
+    W2 = rng.standard_normal((n_hidden, 1))
+    return {"W1": W1, "b1": np.zeros(n_hidden), "W2": W2, "b2": np.zeros(1)}
+
+
+def constant_params(w, n_inputs=2, n_hidden=2):
+    return {"W1": np.full((n_inputs, n_hidden), w), "b1": np.zeros(n_hidden),
+            "W2": np.full((n_hidden, 1), w), "b2": np.zeros(1)}
+
+
+def forward(student, params, X):
+    y_pred, cache = expect_tuple(student.forward(params, X), 2, "forward", "(y_pred, cache)")
+    with diagnosing("forward", {"params": params, "X": X}, (y_pred, None)):
+        expect_array(y_pred, (X.shape[0],), "y_pred from forward")
+    return y_pred, cache
+
+
+def backward(student, params, cache, y):
+    grads = expect_dict(student.backward(params, cache, y), KEYS, "backward")
+    for key in KEYS:
+        expect_array(grads[key], params[key].shape, f"the gradient {key} from backward")
+    return grads
+
+
+def loss_curves(losses, params, X, y, points: int = 100) -> dict:
+    """The student's losses, and the reference's where it is installed, for the report's plot."""
+    def thin(values):
+        values = np.asarray(values, dtype=np.float64)
+        keep = np.unique(np.linspace(0, len(values) - 1, min(points, len(values))).astype(int))
+        return [[int(k), float(values[k])] for k in keep if np.isfinite(values[k])]
+
+    curves = {"student": thin(losses)}
+    try:
+        from solutions.training import train as reference_train
+    except ImportError:  # the student bundle: the student's own curve only
+        return curves
+    curves["reference"] = thin(reference_train(params, X, y)[1])
+    return curves
+
+
+def mse(y, y_pred):
+    return float(np.mean((y - y_pred) ** 2))
+
+
+def train(student, params, X, y, **kwargs):
+    new_params, losses = expect_tuple(student.train(params, X, y, **kwargs), 2, "train",
+                                      "(params, losses)")
+    expect_dict(new_params, KEYS, "the params from train")
+    losses = np.asarray(losses, dtype=np.float64) if isinstance(losses, (list, tuple)) else losses
+    if not isinstance(losses, np.ndarray) or losses.ndim != 1:
+        raise GradeFailure("train should return losses as a 1-D array (or list) of floats")
+    return new_params, losses
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("Follow the recipe exactly: one generator from the seed, W1 first, then W2; "
+                  "biases are zeros of shapes (H,) and (1,).")
+def test_init_params_follows_the_recipe(student):
+    """Does init_params draw W1 then W2 from default_rng(seed), with zero biases?"""
+    for n_inputs, n_hidden, seed in [(2, 2, 0), (3, 5, 7)]:
+        got = expect_dict(student.init_params(n_inputs, n_hidden, seed), KEYS, "init_params")
+        want = recipe(n_inputs, n_hidden, seed)
+        for key in KEYS:
+            expect(expect_array(got[key], want[key].shape, f"{key} from init_params"), want[key],
+                   key, function="init_params",
+                   inputs={"n_inputs": n_inputs, "n_hidden": n_hidden, "seed": seed},
+                   case=f"init_params({n_inputs}, {n_hidden}, seed={seed})")
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("Hidden layer h = sigmoid(X W1 + b1), output sigmoid(h W2 + b2) of shape (N, 1); "
+                  "return it as shape (N,).")
+def test_forward_worked_examples(student):
+    """Does forward give 0.7216 for the notes' feedforward example and 0.5237 for Alice?"""
+    params = {"W1": np.array([[0.0, 0.0], [1.0, 1.0]]), "b1": np.zeros(2),
+              "W2": np.array([[0.0], [1.0]]), "b2": np.zeros(1)}
+    X = np.array([[2.0, 3.0]])
+    y_pred, _ = forward(student, params, X)
+    expect(y_pred, np.array([0.7216325609518421]), "y_pred", function="forward",
+           inputs={"params": params, "X": X}, output=(y_pred, None), case="every neuron w = [0, 1], b = 0, x = [2, 3]")
+    params, X = constant_params(1.0), np.array([[-2.0, -1.0]])
+    y_pred, _ = forward(student, params, X)
+    expect(y_pred, np.array([0.5236951741]), "y_pred", function="forward",
+           inputs={"params": params, "X": X}, output=(y_pred, None), case="Alice, all weights 1", atol=1e-10)
+
+
+@pytest.mark.points(4)
+@pytest.mark.hint("Go backwards one layer at a time: dL/dy_pred = -2 (y - y_pred) / N, through "
+                  "the output sigmoid, into W2 and b2, then through W2 into the hidden layer.")
+def test_backward_worked_example_and_numerical_gradient(student, rng):
+    """Is dL/dw1 = 0.0214695353 for Alice, and does every gradient match central differences?"""
+    params, X, y = constant_params(1.0), np.array([[-2.0, -1.0]]), np.array([1.0])
+    _, cache = forward(student, params, X)
+    grads = backward(student, params, cache, y)
+    expect(grads["W1"][0, 0], 0.0214695353, "dL/dW1[0, 0] (w1 of the notes)", function="backward",
+           inputs={"params": params, "X": X, "y_true": y}, output=grads,
+           case="Alice, all weights 1", atol=1e-10)
+    params = recipe(3, 4, seed=11)
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(np.float64)
+    _, cache = forward(student, params, X)
+    grads = backward(student, params, cache, y)
+    for key in KEYS:
+        def loss(value, key=key):
+            return mse(y, forward(student, {**params, key: value}, X)[0])
+
+        with diagnosing("backward", {"params": params, "X": X, "y_true": y}, grads):
+            expect_gradient(check_gradient(grads[key], loss, params[key]),
+                            f"the gradient {key}", "the MSE of forward")
+
+
+@pytest.mark.points(2)
+@pytest.mark.hint("Return a new dict {name: p - lr * g}; do not change params or grads.")
+def test_sgd_step_moves_against_the_gradient(student, rng):
+    """Does sgd_step return p - lr * g for every parameter, leaving its inputs alone?"""
+    params = recipe(3, 2, seed=1)
+    grads = {key: rng.normal(size=value.shape) for key, value in params.items()}
+    reply = student.call("sgd_step", params, grads, 0.1, return_inputs=True)
+    got = expect_dict(reply.value, KEYS, "sgd_step")
+    for key in KEYS:
+        expect(got[key], params[key] - 0.1 * grads[key], key, function="sgd_step",
+               inputs={"params": params, "grads": grads, "lr": 0.1}, output=got, case="lr = 0.1")
+    expect_inputs_unchanged(reply, (params, grads), "sgd_step")
+
+
+@pytest.mark.points(3)
+@pytest.mark.hint("losses[k] is the loss before step k; with the default lr and epochs the "
+                  "loss must fall at every step and end below 0.02.")
+def test_train_learns_the_gender_table(student, details):
+    """Do the default lr and epochs train the gender table to a loss below 0.02, all four right?"""
+    X, y = np.array(GENDER_X), np.array(GENDER_Y)
+    params = recipe(2, 2, seed=0)
+    trained, losses = train(student, params, X, y)
+    details["loss_curve"] = loss_curves(losses, params, X, y)
+    with diagnosing("train", {"params": params, "X": X, "y": y}, (trained, losses)):
+        check_gender_training(student, params, X, y, trained, losses)
+
+
+def check_gender_training(student, params, X, y, trained, losses):
+    if len(losses) == 0:
+        raise GradeFailure("train returned no losses")
+    expect(losses[0], mse(y, forward(student, params, X)[0]), "losses[0]",
+           case="the loss before the first step")
+    rises = np.diff(losses)
+    if (rises > 1e-12).any():
+        k = int(np.argmax(rises))
+        raise GradeFailure(f"the loss rose from step {k} to step {k + 1} "
+                           f"({losses[k]:.6g} to {losses[k + 1]:.6g})")
+    y_pred, _ = forward(student, trained, X)
+    final = mse(y, y_pred)
+    if not final < 0.02:
+        raise GradeFailure(f"after training the loss is {final:.4g}, not below 0.02")
+    wrong = [name for name, p, t in zip(("Alice", "Bob", "Charlie", "Diana"), y_pred, y)
+             if (p > 0.5) != (t == 1.0)]
+    if wrong:
+        raise GradeFailure(f"after training the network misclassifies {', '.join(wrong)}")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(2)
+def test_forward_matches_reference(student, reference, rng):
+    """Does forward match the reference for batches of 1 and 50?"""
+    params = reference.init_params(4, 3, seed=2)
+    for n in (1, 50):
+        X = rng.normal(size=(n, 4))
+        y_pred, _ = forward(student, params, X)
+        want, _ = reference.forward(params, X)
+        expect(y_pred, want, "y_pred", function="forward", inputs={"params": params, "X": X},
+               output=(y_pred, None), case=f"N = {n}")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_backward_matches_reference(student, reference, rng):
+    """Does every gradient match the reference for batches of 1 and 50?"""
+    params = reference.init_params(4, 3, seed=3)
+    for n in (1, 50):
+        X, y = rng.normal(size=(n, 4)), rng.integers(0, 2, size=n).astype(np.float64)
+        _, cache = forward(student, params, X)
+        grads = backward(student, params, cache, y)
+        _, ref_cache = reference.forward(params, X)
+        want = reference.backward(params, ref_cache, y)
+        for key in KEYS:
+            expect(grads[key], want[key], f"the gradient {key}", function="backward",
+                   inputs={"params": params, "X": X, "y_true": y}, output=grads, case=f"N = {n}")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+def test_train_matches_reference(student, reference, rng):
+    """Do the losses and the trained params match the reference step for step?"""
+    params = reference.init_params(3, 4, seed=5)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20).astype(np.float64)
+    trained, losses = train(student, params, X, y, lr=0.3, epochs=40)
+    want_params, want_losses = reference.train(params, X, y, lr=0.3, epochs=40)
+    inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 40}
+    expect(losses, np.asarray(want_losses), "losses", function="train", inputs=inputs,
+           output=(trained, losses), case="lr = 0.3, 40 epochs")
+    for key in KEYS:
+        expect(trained[key], want_params[key], f"trained {key}", function="train",
+               inputs=inputs, output=(trained, losses), case="lr = 0.3, 40 epochs")
+
+
+@pytest.mark.hidden
+@pytest.mark.points(2)
+def test_training_functions_leave_inputs_unchanged(student, rng):
+    """Do forward, backward and train leave params, X and y as they found them?"""
+    params = recipe(3, 2, seed=9)
+    X, y = rng.normal(size=(5, 3)), rng.integers(0, 2, size=5).astype(np.float64)
+    reply = student.call("forward", params, X, return_inputs=True)
+    expect_inputs_unchanged(reply, (params, X), "forward")
+    _, cache = expect_tuple(reply.value, 2, "forward", "(y_pred, cache)")
+    reply = student.call("backward", params, cache, y, return_inputs=True)
+    expect_inputs_unchanged(reply, (params, None, y), "backward")
+    reply = student.call("train", params, X, y, lr=0.1, epochs=3, return_inputs=True)
+    expect_inputs_unchanged(reply, (params, X, y), "train")

@@ -1,0 +1,115 @@
+"""The assertions autotests make about a student's results.
+
+Each raises :class:`grader.compare.GradeFailure` with a message a student can act on.
+``expect`` also asks the misconception catalogue whether a wrong value is a known
+mistake, computed in this (trusted) process from the same inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from grader.compare import GradeFailure, check_close, describe
+from grader.gradcheck import GradCheck
+from grader.worker import Reply
+
+
+def expect(got, want, what: str, *, function: str | None = None, inputs: dict | None = None,
+           output=None, case: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """``got`` must match ``want``; if not, a known mistake that explains ``output``
+    (the call's whole result, by default ``got``) is named."""
+    label = f"{what} ({case})" if case else what
+    details = {"function": function or what.split("(")[0]}
+    if case:
+        details["case"] = case
+    with diagnosing(function, inputs, got if output is None else output):
+        check_close(got, want, label, rtol=rtol, atol=atol, details=details)
+
+
+@contextlib.contextmanager
+def diagnosing(function: str | None, inputs: dict | None, output, warnings=()):
+    """Any GradeFailure raised inside gets the known mistake that explains ``output``."""
+    try:
+        yield
+    except GradeFailure as failure:
+        if failure.misconception is None and function is not None and inputs is not None:
+            from grader.misconceptions import diagnose
+
+            found = diagnose(function, inputs, output, warnings)
+            if found is not None:
+                failure.misconception, failure.hint = found.id, found.hint
+        raise
+
+
+def expect_no_warnings(reply: Reply, what: str, *, function: str | None = None,
+                       inputs: dict | None = None) -> None:
+    if reply.warnings:
+        with diagnosing(function, inputs, reply.value, reply.warnings):
+            raise GradeFailure(f"{what} raised {reply.warnings[0]}; the contract asks for "
+                               "no warning", {"warnings": reply.warnings[:5]})
+
+
+def expect_inputs_unchanged(reply: Reply, inputs: tuple, what: str) -> None:
+    """The student's function must not have written into its arguments."""
+    after = reply.inputs_after or []
+    for position, (before, now) in enumerate(zip(inputs, after)):
+        if not _same(before, now):
+            raise GradeFailure(f"{what} changed its argument number {position + 1} in place; "
+                               "inputs must be left unchanged (work on a copy)",
+                               {"argument": position + 1})
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_same, a, b))
+    return a == b or (a != a and b != b)
+
+
+def expect_tuple(value, length: int, what: str, names: str) -> tuple:
+    if type(value) not in (tuple, list) or len(value) != length:
+        raise GradeFailure(f"{what} should return a tuple {names}, got {describe(value)}")
+    return tuple(value)
+
+
+def expect_dict(value, keys: tuple[str, ...], what: str) -> dict:
+    if not isinstance(value, dict):
+        raise GradeFailure(f"{what} should return a dict with keys {', '.join(keys)}, "
+                           f"got {describe(value)}")
+    missing = [key for key in keys if key not in value]
+    if missing:
+        raise GradeFailure(f"{what} returned a dict without the key(s) {', '.join(missing)}")
+    return value
+
+
+def expect_array(value, shape: tuple, what: str) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise GradeFailure(f"{what} should be an array of shape {shape}, got {describe(value)}")
+    if value.shape != tuple(shape):
+        raise GradeFailure(f"{what} has shape {value.shape}, expected {tuple(shape)}",
+                           {"expected_shape": list(shape), "received_shape": list(value.shape)})
+    if value.dtype != np.float64:
+        raise GradeFailure(f"{what} has dtype {value.dtype}, expected float64")
+    return value
+
+
+def expect_gradient(check: GradCheck, what: str, of: str) -> None:
+    """A failed numerical gradient check, said in a student's terms."""
+    if check.passed:
+        return
+    where = f" at index {list(check.worst_index)}" if check.worst_index else ""
+    if check.analytic is None:
+        message = f"{what} does not have the shape of {of}"
+    else:
+        message = (f"{what} disagrees with the numerical derivative of {of}{where}: "
+                   f"yours {check.analytic:.8g}, central differences {check.numeric:.8g} "
+                   f"(relative error {check.max_rel_error:.2g}, allowed {check.tolerance:.0e})")
+    raise GradeFailure(message, {"max_rel_error": check.max_rel_error
+                                 if np.isfinite(check.max_rel_error) else "inf",
+                                 "worst_index": list(check.worst_index or ()),
+                                 "analytic": check.analytic, "numeric": check.numeric})

@@ -1,0 +1,210 @@
+"""pytest as the grading language: markers, fixtures, and one result per test.
+
+The autotests load this plugin from their conftest. It registers the markers
+``points(n)``, ``hidden`` and ``hint(text)``, provides the fixtures ``student`` (the
+submission, called through its worker), ``reference`` (the solutions, for hidden
+tests only) and ``rng`` (seeded per test), and turns every test's outcome into a
+:class:`grader.results.TestResult` for the current submission.
+
+Run by hand: ``pytest --pyargs autotests --submission PATH`` grades one submission
+with pytest's own output. The grader's runner drives the same tests for a batch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import types
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.compare import GradeFailure
+from grader.contract import EXERCISES
+from grader.limits import Limits
+from grader.results import TestResult
+from grader.sandbox import Isolation, choose
+from grader.student import Student, StudentFailure, StudentSession
+
+
+@dataclass
+class GradingState:
+    """What the plugin knows while grading: the current submission and its results."""
+
+    limits: Limits = field(default_factory=Limits)
+    isolation: Isolation = field(default_factory=lambda: Isolation("basic"))
+    session: StudentSession | None = None
+    results: list[tuple[str, TestResult]] = field(default_factory=list)  # (exercise, result)
+
+    def begin(self, session: StudentSession) -> None:
+        self.session = session
+        self.results = []
+
+    def finish(self) -> tuple[list[tuple[str, TestResult]], list[dict]]:
+        """The results of the submission just graded, and what its worker was refused."""
+        integrity = []
+        if self.session is not None:
+            self.session.close()
+            integrity = self.session.integrity
+        self.session = None
+        results, self.results = self.results, []
+        return results, integrity
+
+
+STATE = pytest.StashKey[GradingState]()
+
+
+def state(config: pytest.Config) -> GradingState:
+    if STATE not in config.stash:
+        config.stash[STATE] = _state_from_options(config)
+    return config.stash[STATE]
+
+
+def _state_from_options(config: pytest.Config) -> GradingState:
+    """For ``pytest --submission PATH`` run by hand: grade that one submission."""
+    from grader import submission as loader
+
+    graded = GradingState(isolation=choose("auto")[0])
+    path = config.getoption("submission") or "exercises"
+    graded.begin(StudentSession(loader.load(Path(path)), graded.limits, graded.isolation))
+    config.add_cleanup(graded.finish)
+    return graded
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-lab")
+    group.addoption("--submission", default=None,
+                    help="The submission to grade (default: ./exercises).")
+    group.addoption("--public-only", action="store_true", default=False,
+                    help="Run only the public tests, as a student's self-check does.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): the points this test is worth")
+    config.addinivalue_line(
+        "markers", "hidden: an instructor-only test; students never see its inputs or expected values")
+    config.addinivalue_line(
+        "markers", "hint(text): what to tell a student whose code fails this test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("public_only"):
+        hidden = [item for item in items if item.get_closest_marker("hidden")]
+        if hidden:
+            config.hook.pytest_deselected(items=hidden)
+            items[:] = [item for item in items if not item.get_closest_marker("hidden")]
+
+
+# -- fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Student:
+    session = state(request.config).session
+    session.transcript = []
+    return Student(session)
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> types.SimpleNamespace:
+    """The reference solutions' functions by name; hidden tests only."""
+    if request.node.get_closest_marker("hidden") is None:
+        raise RuntimeError("a public test may not use the reference solutions")
+    functions = {}
+    for exercise in EXERCISES:
+        try:
+            module = importlib.import_module(f"solutions.{exercise.name}")
+        except ImportError:
+            pytest.skip("the reference solutions are not installed here")
+        for function in exercise.functions:
+            functions[function.name] = getattr(module, function.name)
+    return types.SimpleNamespace(**functions)
+
+
+DETAILS = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def details(request: pytest.FixtureRequest) -> dict:
+    """A dict a test fills with data for the report (a loss curve), kept even when it passes."""
+    request.node.stash[DETAILS] = {}
+    return request.node.stash[DETAILS]
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded by the test's name: the same inputs every run, per test."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+# -- outcomes -----------------------------------------------------------------------
+
+
+def exercise_of_item(item: pytest.Item) -> str:
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    return module.removeprefix("test_")
+
+
+def test_result(item: pytest.Item, error: BaseException | None, transcript) -> TestResult:
+    """The result of one test, from the exception its call ended with (None: it passed)."""
+    points = item.get_closest_marker("points")
+    hint = item.get_closest_marker("hint")
+    common = {
+        "name": item.name,
+        "max_score": float(points.args[0]) if points else 0.0,
+        "visibility": "hidden" if item.get_closest_marker("hidden") else "visible",
+    }
+    details = _transcript_details(transcript)
+    details.update(item.stash.get(DETAILS, {}))
+    if error is None:
+        return TestResult(status="passed", details=details, **common)
+    default_hint = hint.args[0] if hint else ""
+    if isinstance(error, StudentFailure):
+        failure = error.failure
+        if failure.traceback:
+            details["traceback"] = failure.traceback
+        return TestResult(status=failure.status, message=failure.message,
+                          hint=default_hint if failure.status in ("error", "timeout", "crashed") else "",
+                          details=details, **common)
+    if isinstance(error, GradeFailure):
+        details.update(error.details)
+        return TestResult(status="failed", message=error.message,
+                          hint=error.hint or default_hint, misconception=error.misconception,
+                          details=details, **common)
+    if isinstance(error, (AssertionError, pytest.fail.Exception)):
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "wrong result"
+        return TestResult(status="failed", message=message, hint=default_hint,
+                          details=details, **common)
+    details["grader_exception"] = f"{type(error).__name__}: {error}"
+    return TestResult(status="error",
+                      message=f"the result could not be checked ({type(error).__name__}: {error})",
+                      hint=default_hint, details=details, **common)
+
+
+def _transcript_details(transcript) -> dict:
+    details: dict = {}
+    warnings = [w for reply in transcript for w in reply.warnings]
+    if warnings:
+        details["warnings"] = warnings[:10]
+    output = "".join(reply.output for reply in transcript)
+    dropped = sum(reply.output_dropped for reply in transcript)
+    if output:
+        details["output"] = output[:4000]
+    if dropped:
+        details["output_note"] = f"{dropped} more characters of output were cut"
+    return details
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    graded = item.config.stash.get(STATE, None)
+    if graded is None or graded.session is None:
+        return report
+    transcript = graded.session.transcript
+    if call.when == "call" or (call.when == "setup" and report.failed):
+        error = call.excinfo.value if call.excinfo is not None else None
+        graded.results.append((exercise_of_item(item), test_result(item, error, transcript)))
+    return report

@@ -1,0 +1,207 @@
+"""Grading submissions: one pytest session per grading process, collected once.
+
+A grading process runs ``pytest.main`` over the autotests a single time. Its
+``pytest_runtestloop`` takes submissions one after another and runs every collected
+test against each, so collection and the reference's seeded results are paid once per
+process, not once per submission. With ``jobs > 1`` several grading processes share a
+queue of submissions. Each submission's report is validated and written to disk as
+soon as it is done; only a one-line summary travels back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import pytest
+
+import autotests
+from grader import __version__
+from grader import report as report_io
+from grader import submission as loader
+from grader.contract import EXERCISES
+from grader.errors import GraderError
+from grader.limits import Limits
+from grader.pytest_plugin import STATE, GradingState
+from grader.sandbox import Isolation
+from grader.results import (ExerciseResult, GraderInfo, SubmissionInfo, SubmissionReport,
+                            TestResult)
+from grader.student import StudentSession
+from grader.worker import WorkerUnavailable
+
+AUTOTESTS = Path(autotests.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Options:
+    limits: Limits = field(default_factory=Limits)
+    isolation: Isolation = field(default_factory=lambda: Isolation("basic"))
+    public_only: bool = False
+    only_exercise: str | None = None
+    jobs: int = 1
+
+    def isolation_report(self) -> dict:
+        return {**self.isolation.describe(), "limits": self.limits.to_report()}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The line a batch prints for one submission; the report itself is on disk."""
+
+    id: str
+    status: str
+    score: float
+    max_score: float
+    exercises: tuple[tuple[str, float, float], ...]  # (name, score, max)
+    error: str | None
+    report_path: str | None
+
+
+def grader_info() -> GraderInfo:
+    return GraderInfo(version=__version__, python=platform.python_version(), numpy=np.__version__)
+
+
+def build_report(submission: loader.Submission, results: list[tuple[str, TestResult]],
+                 options: Options, seconds: float, integrity: list[dict] = ()) -> SubmissionReport:
+    exercises = []
+    for exercise in EXERCISES:
+        tests = tuple(result for name, result in results if name == exercise.name)
+        if tests:
+            exercises.append(ExerciseResult(exercise.name, sum(t.max_score for t in tests), tests,
+                                            message=submission.broken.get(exercise.name, "")))
+    return SubmissionReport(
+        submission=SubmissionInfo(submission.id, str(submission.path), submission.sha256),
+        exercises=tuple(exercises), grader=grader_info(),
+        isolation=options.isolation_report(),
+        duration_s=round(seconds, 4), problems=submission.problems, integrity=tuple(integrity))
+
+
+def failed_report(path: Path, reason: str, options: Options, sha256: str = "0" * 64,
+                  submission_id: str | None = None) -> SubmissionReport:
+    """A valid report for a submission that could not be graded at all."""
+    return SubmissionReport(
+        submission=SubmissionInfo(submission_id or path.stem or path.name, str(path), sha256),
+        exercises=(), grader=grader_info(),
+        isolation=options.isolation_report(), duration_s=0.0, error=reason)
+
+
+def summarize(report: SubmissionReport, path: Path | None) -> Summary:
+    return Summary(report.submission.id, report.status, report.score, report.max_score,
+                   tuple((e.name, e.score, e.max_score) for e in report.exercises),
+                   report.error, str(path) if path else None)
+
+
+class BatchPlugin:
+    """Takes over pytest's test loop: every collected test, for each submission in turn."""
+
+    def __init__(self, paths: Iterable[Path], options: Options,
+                 on_report: Callable[[SubmissionReport], None]):
+        self.paths = paths
+        self.options = options
+        self.on_report = on_report
+        self.graded = GradingState(limits=options.limits, isolation=options.isolation)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[STATE] = self.graded
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        items = session.items
+        for path in self.paths:
+            self.on_report(self.grade_one(Path(path), items))
+        return True
+
+    def grade_one(self, path: Path, items: list[pytest.Item]) -> SubmissionReport:
+        started = time.monotonic()
+        try:
+            submission = loader.load(path)
+        except GraderError as error:
+            return failed_report(path, str(error), self.options)
+        self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation))
+        try:
+            for index, item in enumerate(items):
+                following = items[index + 1] if index + 1 < len(items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+        except WorkerUnavailable as error:
+            self.graded.finish()
+            return failed_report(path, str(error), self.options, submission.sha256, submission.id)
+        results, integrity = self.graded.finish()
+        return build_report(submission, results, self.options, time.monotonic() - started,
+                            integrity)
+
+
+def pytest_args(options: Options) -> list[str]:
+    args = [
+        str(AUTOTESTS),
+        "-c", str(AUTOTESTS / "pytest.ini"), "--rootdir", str(AUTOTESTS),
+        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
+        "--capture=sys", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    if options.public_only:
+        args.append("--public-only")
+    if options.only_exercise:
+        args += ["-k", f"test_{options.only_exercise}.py"]
+    return args
+
+
+def grade_in_process(paths: Iterable[Path], options: Options,
+                     on_report: Callable[[SubmissionReport], None]) -> None:
+    """Grade ``paths`` one after another in this process."""
+    plugin = BatchPlugin(paths, options, on_report)
+    code = pytest.main(pytest_args(options), plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
+                    pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise RuntimeError(f"the autotests could not be collected (pytest exit code {code})")
+
+
+def _queue_paths(queue) -> Iterator[Path]:
+    while True:
+        path = queue.get()
+        if path is None:
+            return
+        yield path
+
+
+def _child(tasks, done, options: Options, out_dir: str) -> None:
+    def on_report(report: SubmissionReport) -> None:
+        done.put(summarize(report, report_io.write(report, Path(out_dir))))
+
+    grade_in_process(_queue_paths(tasks), options, on_report)
+
+
+def grade(paths: list[Path], out_dir: Path, options: Options,
+          on_summary: Callable[[Summary], None] = lambda s: None) -> list[Summary]:
+    """Grade ``paths`` into ``out_dir``, ``options.jobs`` at a time; summaries in input order."""
+    summaries: dict[str, Summary] = {}
+
+    def record(summary: Summary) -> None:
+        summaries[summary.report_path or summary.id] = summary
+        on_summary(summary)
+
+    if options.jobs <= 1 or len(paths) <= 1:
+        grade_in_process(paths, options,
+                         lambda r: record(summarize(r, report_io.write(r, out_dir))))
+    else:
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        tasks, done = context.Queue(), context.Queue()
+        jobs = min(options.jobs, len(paths))
+        for path in paths:
+            tasks.put(path)
+        for _ in range(jobs):
+            tasks.put(None)
+        children = [context.Process(target=_child, args=(tasks, done, options, str(out_dir)),
+                                    daemon=True) for _ in range(jobs)]
+        for child in children:
+            child.start()
+        for _ in paths:
+            record(done.get())
+        for child in children:
+            child.join()
+    order = {str(out_dir / f"{p.stem if p.is_file() else p.name}.json"): i for i, p in enumerate(paths)}
+    return sorted(summaries.values(), key=lambda s: order.get(s.report_path or "", len(order)))

@@ -1,0 +1,161 @@
+"""The trusted side's view of one submission: calls into its worker, as plain functions.
+
+Tests get a :class:`Student` and call ``student.sigmoid(z)`` as if the student's
+function were here. The call crosses to the worker; what comes back is plain data.
+Anything that went wrong on the other side arrives as a :class:`StudentFailure`
+carrying the status for the report (error, timeout, crashed, not_implemented,
+missing). A worker that dies is replaced for the next call; a module whose import
+hung or killed the worker is not imported again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.contract import exercise_of
+from grader.limits import Limits
+from grader.sandbox import Isolation
+from grader.submission import Submission
+from grader.worker import Failure, Reply, Worker, WorkerDied
+from grader.worker_main import Handle
+
+
+class StudentFailure(Exception):
+    """The student's side failed to give a result; ``failure.status`` says how."""
+
+    def __init__(self, failure: Failure):
+        self.failure = failure
+        super().__init__(failure.message)
+
+    @property
+    def status(self) -> str:
+        return self.failure.status
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value the student's code made and keeps (a cache): only a reference crosses."""
+
+    handle: Handle
+    epoch: int
+
+
+class StudentSession:
+    """One submission's calls, over as many workers as its crashes make necessary."""
+
+    def __init__(self, submission: Submission, limits: Limits, isolation: Isolation):
+        self.submission = submission
+        self.limits = limits
+        self.isolation = isolation
+        self.worker: Worker | None = None
+        self.epoch = 0
+        self.imported: set[str] = set()
+        self.dead_modules: dict[str, Failure] = {}
+        self.restarts = 0
+        self.transcript: list[Reply] = []  # replies since the current test began
+        self.integrity: list[dict] = []     # what the worker's guard refused, in order
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self._collect_refusals()
+            self.worker.close()
+            self.worker = None
+
+    def _collect_refusals(self) -> None:
+        if self.worker is not None and self.worker.refusals:
+            room = 100 - len(self.integrity)
+            self.integrity.extend(self.worker.refusals[:max(room, 0)])
+            self.worker.refusals.clear()
+
+    def _discard_worker(self) -> None:
+        self.close()
+        self.epoch += 1
+        self.imported.clear()
+        self.restarts += 1
+
+    def _worker(self) -> Worker:
+        if self.worker is None:
+            worker = Worker(self.submission.sources, self.limits, self.isolation)
+            worker.start()  # WorkerUnavailable is the machine's problem: let it rise
+            self.worker = worker
+        return self.worker
+
+    def _module_ready(self, module: str) -> None:
+        if module in self.submission.broken:
+            raise StudentFailure(Failure("error", self.submission.broken[module]))
+        if module not in self.submission.sources:
+            raise StudentFailure(Failure("missing", f"{module}.py is not in the submission"))
+        if module in self.dead_modules:
+            raise StudentFailure(self.dead_modules[module])
+        if module in self.imported:
+            return
+        worker = self._worker()
+        try:
+            reply = worker.import_module(module)
+        except WorkerDied as died:
+            failure = died.failure
+            self.dead_modules[module] = Failure(failure.status, failure.message, failure.kind,
+                                                failure.traceback, failure.output)
+            self._discard_worker()
+            raise StudentFailure(self.dead_modules[module]) from None
+        if reply.failure is not None:
+            self.dead_modules[module] = reply.failure
+            raise StudentFailure(reply.failure)
+        self.imported.add(module)
+
+    def call(self, function: str, args: tuple, kwargs: dict, return_inputs: bool = False) -> Reply:
+        contract = exercise_of(function)
+        self._module_ready(contract.name)
+        sent_args = tuple(self._outgoing(a) for a in args)
+        sent_kwargs = {k: self._outgoing(v) for k, v in kwargs.items()}
+        keep = contract.function(function).opaque_results
+        try:
+            reply = self._worker().call(contract.name, function, sent_args, sent_kwargs,
+                                        keep=keep, return_inputs=return_inputs)
+        except WorkerDied as died:
+            self._discard_worker()
+            self.transcript.append(Reply(failure=died.failure))
+            raise StudentFailure(died.failure) from None
+        self.transcript.append(reply)
+        if reply.failure is not None:
+            raise StudentFailure(reply.failure)
+        reply.value = self._incoming(reply.value)
+        return reply
+
+    def _outgoing(self, value):
+        if isinstance(value, Opaque):
+            if value.epoch != self.epoch:
+                raise StudentFailure(Failure(
+                    "error", "a cache from before the worker was restarted cannot be used"))
+            return value.handle
+        return value
+
+    def _incoming(self, value):
+        if isinstance(value, Handle):
+            return Opaque(value, self.epoch)
+        if type(value) in (tuple, list):
+            return type(value)(self._incoming(v) for v in value)
+        return value
+
+
+class Student:
+    """What a test calls: ``student.sigmoid(z)`` runs the student's sigmoid in the worker."""
+
+    def __init__(self, session: StudentSession):
+        self._session = session
+
+    def call(self, function: str, *args, return_inputs: bool = False, **kwargs) -> Reply:
+        """The whole reply of a call: value, warnings, output, and the inputs afterwards."""
+        return self._session.call(function, args, kwargs, return_inputs=return_inputs)
+
+    def __getattr__(self, function: str):
+        try:
+            exercise_of(function)
+        except KeyError:
+            raise AttributeError(f"no contract function {function!r}") from None
+
+        def call(*args, **kwargs):
+            return self._session.call(function, args, kwargs).value
+
+        call.__name__ = function
+        return call
