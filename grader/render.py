@@ -1,0 +1,209 @@
+"""Reports for people: plain text, Markdown, or one self-contained HTML page.
+
+Two audiences. The instructor sees everything. The student sees, for hidden tests,
+only the name, the points, the status and the hint: never their inputs, expected
+values, messages or details, which would give the hidden tests away.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+
+AUDIENCES = ("student", "instructor")
+FORMATS = ("text", "md", "html")
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "raised an error",
+                "timeout": "timed out", "crashed": "crashed the worker",
+                "not_implemented": "not implemented", "missing": "missing"}
+
+
+def for_audience(report: dict, audience: str) -> dict:
+    """A copy of ``report`` with what ``audience`` may not see taken out."""
+    view = copy.deepcopy(report)
+    if audience == "instructor":
+        return view
+    for exercise in view["exercises"]:
+        for test in exercise["tests"]:
+            curve = test["details"].get("loss_curve") if test["visibility"] == "visible" else None
+            test["details"] = {"loss_curve": curve} if curve else {}
+            if test["visibility"] == "hidden" and test["status"] != "passed":
+                test["message"] = (f"a hidden test {STATUS_WORDS[test['status']]}; "
+                                   "its inputs stay hidden, the hint says where to look")
+    view["integrity"] = []
+    return view
+
+
+def render(report: dict, fmt: str = "text", audience: str = "student") -> str:
+    view = for_audience(report, audience)
+    return {"text": _text, "md": _markdown, "html": _html}[fmt](view, audience)
+
+
+def _headline(view: dict) -> str:
+    sub = view["submission"]
+    if view["status"] == "failed":
+        return f"{sub['id']}: not graded ({view['error']})"
+    return f"{sub['id']}: {view['score']:g} / {view['max_score']:g} points"
+
+
+def _failed_tests(exercise: dict):
+    return [t for t in exercise["tests"] if t["status"] != "passed"]
+
+
+def _text(view: dict, audience: str) -> str:
+    lines = [_headline(view), ""]
+    for exercise in view["exercises"]:
+        lines.append(f"{exercise['name']:<14} {exercise['score']:g}/{exercise['max_score']:g}  "
+                     f"{exercise['status'].replace('_', ' ')}")
+        for test in _failed_tests(exercise):
+            tag = " (hidden)" if test["visibility"] == "hidden" else ""
+            lines.append(f"  - {test['name']}{tag}: {STATUS_WORDS[test['status']]}, "
+                         f"0/{test['max_score']:g}")
+            if test["message"]:
+                lines.append(f"      {test['message']}")
+            if test["hint"]:
+                lines.append(f"      hint: {test['hint']}")
+            if audience == "instructor" and test["details"].get("traceback"):
+                lines += ["      " + line for line in test["details"]["traceback"].splitlines()[-6:]]
+    lines += _notes(view, audience)
+    return "\n".join(lines) + "\n"
+
+
+def _notes(view: dict, audience: str) -> list[str]:
+    lines = []
+    if view["problems"]:
+        lines += ["", "About the files:"] + [f"  - {p}" for p in view["problems"]]
+    if audience == "instructor" and view["integrity"]:
+        lines += ["", "Refused by the sandbox (evidence for the instructor):"]
+        lines += [f"  - {r.get('event')}: {r.get('detail')}" for r in view["integrity"]]
+    if audience == "instructor":
+        lines += ["", f"isolation: {view['isolation']['mechanism']}; "
+                      f"graded in {view['duration_s']:.2f} s by grader {view['grader']['version']}"]
+    return lines
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(view: dict, audience: str) -> str:
+    lines = [f"# {_headline(view)}", "", "| exercise | points | status |", "| --- | ---: | --- |"]
+    for exercise in view["exercises"]:
+        lines.append(f"| {exercise['name']} | {exercise['score']:g}/{exercise['max_score']:g} | "
+                     f"{exercise['status'].replace('_', ' ')} |")
+    for exercise in view["exercises"]:
+        failed = _failed_tests(exercise)
+        if not failed:
+            continue
+        lines += ["", f"## {exercise['name']}", ""]
+        for test in failed:
+            tag = " *(hidden)*" if test["visibility"] == "hidden" else ""
+            lines.append(f"- **{test['name']}**{tag}: {STATUS_WORDS[test['status']]}, "
+                         f"0/{test['max_score']:g}")
+            if test["message"]:
+                lines.append(f"  - {_md_cell(test['message'])}")
+            if test["hint"]:
+                lines.append(f"  - Hint: {_md_cell(test['hint'])}")
+    notes = _notes(view, audience)
+    if notes:
+        lines += [""] + [line.replace("  - ", "- ") for line in notes]
+    return "\n".join(lines) + "\n"
+
+
+# -- HTML ---------------------------------------------------------------------------
+
+CSS = """
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+main{max-width:46rem;margin:0 auto;padding:1rem}
+h1{font-size:1.4rem;margin:.5rem 0 1rem}
+.total{font-size:2rem;font-weight:700}
+.card{background:#fff;border-radius:.6rem;padding:.8rem 1rem;margin:.8rem 0;box-shadow:0 1px 3px #0002}
+.card h2{font-size:1.1rem;margin:0;display:flex;justify-content:space-between;gap:.5rem}
+.bar{height:.4rem;background:#e3e6ea;border-radius:.2rem;margin:.4rem 0 .6rem}
+.bar span{display:block;height:100%;border-radius:.2rem;background:#2f9e5b}
+.partial .bar span{background:#e0a100}.failed .bar span,.missing .bar span{background:#d33f49}
+ul{padding-left:1.1rem;margin:.3rem 0}li{margin:.4rem 0}
+.status{font-size:.8rem;font-weight:600;padding:.05rem .4rem;border-radius:.3rem;background:#fde7e9;color:#9b1c26}
+.hidden-tag{font-size:.75rem;color:#5b6470}
+.hint{background:#eaf4ff;border-left:3px solid #2b7bd3;padding:.3rem .6rem;margin:.3rem 0;border-radius:.2rem}
+.msg{font-family:ui-monospace,Menlo,monospace;font-size:.85rem;overflow-wrap:anywhere}
+svg{width:100%;height:auto;max-width:40rem}
+.legend{font-size:.85rem}.legend b{display:inline-block;width:1rem;height:.2rem;vertical-align:middle;margin:0 .3rem}
+footer{color:#5b6470;font-size:.8rem;margin:1.5rem 0}
+"""
+
+
+def _html(view: dict, audience: str) -> str:
+    e = html.escape
+    parts = [f"<h1>{e(view['submission']['id'])}</h1>"]
+    if view["status"] == "failed":
+        parts.append(f"<p class=card>Not graded: {e(view['error'] or '')}</p>")
+    else:
+        parts.append(f"<p class=total>{view['score']:g} / {view['max_score']:g}</p>")
+    for exercise in view["exercises"]:
+        share = exercise["score"] / exercise["max_score"] if exercise["max_score"] else 0
+        items = []
+        for test in _failed_tests(exercise):
+            tag = " <span class=hidden-tag>hidden test</span>" if test["visibility"] == "hidden" else ""
+            item = (f"<li><span class=status>{e(STATUS_WORDS[test['status']])}</span> "
+                    f"{e(test['name'])}{tag}")
+            if test["message"]:
+                item += f"<div class=msg>{e(test['message'])}</div>"
+            if test["hint"]:
+                item += f"<div class=hint>{e(test['hint'])}</div>"
+            items.append(item + "</li>")
+        curves = [t["details"]["loss_curve"] for t in exercise["tests"]
+                  if t["details"].get("loss_curve")]
+        parts.append(
+            f"<section class='card {e(exercise['status'])}'><h2><span>{e(exercise['name'])}</span>"
+            f"<span>{exercise['score']:g}/{exercise['max_score']:g}</span></h2>"
+            f"<div class=bar><span style='width:{share * 100:.0f}%'></span></div>"
+            + (f"<ul>{''.join(items)}</ul>" if items else "<p>All tests passed.</p>")
+            + (loss_curve_svg(curves[0]) if curves else "") + "</section>")
+    notes = _notes(view, audience)
+    if notes:
+        parts.append("<footer>" + "<br>".join(e(n) for n in notes if n) + "</footer>")
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>{e(_headline(view))}</title><style>{CSS}</style></head>"
+            f"<body><main>{''.join(parts)}</main></body></html>\n")
+
+
+def loss_curve_svg(curves: dict, width: int = 600, height: int = 260) -> str:
+    """The student's training loss against the reference's, on a log scale, as inline SVG."""
+    series = [(name, colour, curves.get(name) or []) for name, colour in
+              (("reference", "#8a94a3"), ("student", "#2b7bd3"))]
+    points = [(step, loss) for _, _, data in series for step, loss in data if loss > 0]
+    if not points:
+        return ""
+    left, right, top, bottom = 56, 12, 12, 34
+    max_step = max(step for step, _ in points) or 1
+    lo = math.log10(min(loss for _, loss in points))
+    hi = math.log10(max(loss for _, loss in points))
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+
+    def x(step):
+        return left + (width - left - right) * step / max_step
+
+    def y(loss):
+        return top + (height - top - bottom) * (hi - math.log10(loss)) / (hi - lo)
+
+    out = [f"<svg viewBox='0 0 {width} {height}' role=img aria-label='training loss per step'>",
+           f"<rect x={left} y={top} width={width - left - right} height={height - top - bottom} "
+           "fill=none stroke='#c9ced6'/>"]
+    for exponent in range(math.ceil(lo), math.floor(hi) + 1):
+        yy = y(10.0 ** exponent)
+        out.append(f"<line x1={left} x2={width - right} y1={yy:.1f} y2={yy:.1f} stroke='#eef0f3'/>"
+                   f"<text x={left - 6} y={yy + 4:.1f} font-size=11 text-anchor=end>1e{exponent}</text>")
+    for name, colour, data in series:
+        path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in data if v > 0)
+        if path:
+            out.append(f"<polyline points='{path}' fill=none stroke='{colour}' stroke-width=2.5"
+                       f"{' stroke-dasharray=6,4' if name == 'reference' else ''}/>")
+    out.append(f"<text x={(left + width - right) / 2} y={height - 8} font-size=12 "
+               "text-anchor=middle>gradient-descent step</text></svg>")
+    legend = ("<div class=legend><b style='background:#2b7bd3'></b>your loss"
+              + ("<b style='background:#8a94a3'></b>reference" if curves.get("reference") else "")
+              + "</div>")
+    return "".join(out) + legend
