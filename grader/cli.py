@@ -1,0 +1,171 @@
+"""The ``grader`` command: thin click commands over the library.
+
+Every command catches :class:`grader.errors.GraderError` at this boundary and turns
+it into one line on stderr and the exit code the error names.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from grader import __version__
+from grader import report as report_io
+from grader import render, runner, sandbox, selfcheck, submission
+from grader import stubs as stubs_lib
+from grader.contract import EXERCISES
+from grader.errors import EXIT_NOT_GRADED, GraderError, OutputNotWritable
+from grader.limits import Limits
+
+
+def one_line_errors(command):
+    """Turn a GraderError raised by ``command`` into one line and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except GraderError as error:
+            click.echo(f"grader: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Backprop Lab: grade the backpropagation exercises and explain the mistakes."""
+
+
+@main.command()
+@click.option("--solutions", "solutions_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("solutions"), show_default=True, help="Reference solutions to read.")
+@click.option("--out", "exercises_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("exercises"), show_default=True, help="Where the stubs go.")
+@click.option("--check", is_flag=True, help="Only report stale stubs; exit 1 if any.")
+@one_line_errors
+def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
+    """Regenerate the student stubs from the reference solutions."""
+    if check:
+        stale = stubs_lib.out_of_date(solutions_dir, exercises_dir)
+        for path in stale:
+            click.echo(f"out of date: {path}")
+        sys.exit(EXIT_NOT_GRADED if stale else 0)
+    changed = stubs_lib.write(solutions_dir, exercises_dir)
+    click.echo(f"{len(changed)} stub(s) rewritten" if changed else "stubs up to date")
+
+
+def _writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputNotWritable(path, error.strerror or str(error)) from None
+    if not path.is_dir():
+        raise OutputNotWritable(path, "not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputNotWritable(path, "permission denied")
+    return path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for the reports, one <id>.json per submission.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Submissions graded in parallel.")
+@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
+              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "basic"]), default="auto",
+              show_default=True, help="bubblewrap sandbox, or rlimits only (basic).")
+@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write each student's HTML feedback (student view) here.")
+@one_line_errors
+def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
+          isolation: str, feedback_dir: Path | None) -> None:
+    """Grade submissions: folders, .py files, .zip files or notebooks."""
+    found = submission.discover(list(paths))
+    _writable_dir(out_dir)
+    if feedback_dir is not None:
+        _writable_dir(feedback_dir)
+    chosen, note = sandbox.choose(isolation)
+    if note:
+        click.echo(f"grader: {note}", err=True)
+    options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
+                             isolation=chosen, jobs=jobs)
+    with click.progressbar(length=len(found), label="grading", file=sys.stderr,
+                           show_pos=True) as bar:
+        summaries = runner.grade(found, out_dir, options, on_summary=lambda s: bar.update(1))
+    click.echo(summary_table(summaries))
+    if feedback_dir is not None:
+        for s in summaries:
+            if s.report_path:
+                data = report_io.load(Path(s.report_path))
+                report_io.write_atomic(feedback_dir / f"{s.id}.html",
+                                       render.render(data, "html", "student"))
+    failed = [s for s in summaries if s.status != "graded"]
+    for s in failed:
+        click.echo(f"grader: {s.id}: not graded: {s.error}", err=True)
+    click.echo(f"{len(summaries)} report(s) in {out_dir}")
+    sys.exit(EXIT_NOT_GRADED if failed else 0)
+
+
+def summary_table(summaries: list[runner.Summary]) -> str:
+    """One row per submission: its id, the points of each exercise, the total."""
+    names = [e.name for e in EXERCISES]
+    headers = ["submission", *names, "total"]
+    rows = []
+    for s in summaries:
+        scores = {name: f"{score:g}/{top:g}" for name, score, top in s.exercises}
+        total = f"{s.score:g}/{s.max_score:g}" if s.status == "graded" else "not graded"
+        rows.append([s.id, *(scores.get(name, "-") for name in names), total])
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in [headers, *rows]]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("exercise", required=False)
+@click.option("--path", "path", type=click.Path(path_type=Path), default=Path("exercises"),
+              show_default=True, help="Your exercises folder.")
+@one_line_errors
+def check(exercise: str | None, path: Path) -> None:
+    """Check your own exercises with the public tests (all, or one EXERCISE)."""
+    report = selfcheck.check(path, exercise)
+    click.echo(selfcheck.render(report, color=sys.stdout.isatty()))
+    sys.exit(0 if report.error is None and report.score == report.max_score else EXIT_NOT_GRADED)
+
+
+@main.command()
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text",
+              show_default=True)
+@click.option("--audience", type=click.Choice(render.AUDIENCES), default="student",
+              show_default=True, help="student leaves out what hidden tests check.")
+@one_line_errors
+def report(report_path: Path, fmt: str, audience: str) -> None:
+    """Show a grading report to a person."""
+    click.echo(render.render(report_io.load(report_path), fmt, audience), nl=False)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the grading report."""
+    click.echo(json.dumps(report_io.schema(), indent=2))
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@one_line_errors
+def validate(reports: tuple[Path, ...]) -> None:
+    """Check reports against the schema."""
+    for path in reports:
+        report_io.load(path)
+        click.echo(f"{path}: valid")

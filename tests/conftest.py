@@ -1,0 +1,94 @@
+"""Shared fixtures: submissions built on the fly, and a grader run that returns reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import solutions
+from grader import report as report_io
+from grader import runner
+from grader.contract import EXERCISE_NAMES
+from grader.limits import Limits
+from grader.sandbox import choose
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = Path(solutions.__file__).resolve().parent
+EXAMPLES = ROOT / "examples" / "submissions"
+
+
+def reference_sources() -> dict[str, str]:
+    return {name: (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8") for name in EXERCISE_NAMES}
+
+
+@pytest.fixture
+def make_submission(tmp_path):
+    """Write ``{module: source}`` as a submission folder named ``name``; returns its path."""
+
+    def make(name: str, modules: dict[str, str]) -> Path:
+        folder = tmp_path / "submissions" / name
+        folder.mkdir(parents=True)
+        for module, source in modules.items():
+            (folder / f"{module}.py").write_text(source, encoding="utf-8")
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def with_mistake():
+    """The reference with one function replaced by the given definition (appended last)."""
+
+    def build(module: str, definition: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
+        sources = {k: v for k, v in reference_sources().items() if k not in drop}
+        sources[module] = sources[module] + "\n\n" + definition.strip() + "\n"
+        return sources
+
+    return build
+
+
+@pytest.fixture
+def grade(tmp_path):
+    """Grade paths with the library and return ``{id: report dict}`` read back from disk."""
+
+    def run(paths, *, jobs: int = 1, timeout: float = 5.0, public_only: bool = False,
+            isolation: str = "auto") -> dict:
+        out = tmp_path / "reports"
+        out.mkdir(exist_ok=True)
+        options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
+                                 isolation=choose(isolation)[0], public_only=public_only,
+                                 jobs=jobs)
+        summaries = runner.grade([Path(p) for p in paths], out, options)
+        reports = {}
+        for summary in summaries:
+            reports[summary.id] = report_io.load(Path(summary.report_path))
+        return reports
+
+    return run
+
+
+def exercise_scores(report: dict) -> dict[str, float]:
+    return {e["name"]: e["score"] for e in report["exercises"]}
+
+
+def max_scores(report: dict) -> dict[str, float]:
+    return {e["name"]: e["max_score"] for e in report["exercises"]}
+
+
+def statuses(report: dict, exercise: str) -> set[str]:
+    for e in report["exercises"]:
+        if e["name"] == exercise:
+            return {t["status"] for t in e["tests"]}
+    raise KeyError(exercise)
+
+
+@pytest.fixture(autouse=True)
+def every_report_validates(tmp_path):
+    """After each test, every JSON report left under its tmp_path must validate."""
+    yield
+    for path in tmp_path.rglob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "schema_version" in data:
+            report_io.validate(data, path)
