@@ -83,11 +83,13 @@ def _writable_dir(path: Path) -> Path:
               type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
 @click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "basic"]), default="auto",
               show_default=True, help="bubblewrap sandbox, or rlimits only (basic).")
+@click.option("--resume", is_flag=True,
+              help="Skip submissions whose report exists and still matches their sha256.")
 @click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path), default=None,
               help="Also write each student's HTML feedback (student view) here.")
 @one_line_errors
 def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
-          isolation: str, feedback_dir: Path | None) -> None:
+          isolation: str, resume: bool, feedback_dir: Path | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
     found = submission.discover(list(paths))
     _writable_dir(out_dir)
@@ -98,9 +100,14 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
         click.echo(f"grader: {note}", err=True)
     options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
                              isolation=chosen, jobs=jobs)
-    with click.progressbar(length=len(found), label="grading", file=sys.stderr,
+    todo, skipped = runner.already_graded(found, out_dir) if resume else (found, [])
+    if skipped:
+        click.echo(f"grader: {len(skipped)} submission(s) already graded and unchanged: skipped",
+                   err=True)
+    with click.progressbar(length=len(todo), label="grading", file=sys.stderr,
                            show_pos=True) as bar:
-        summaries = runner.grade(found, out_dir, options, on_summary=lambda s: bar.update(1))
+        graded = runner.grade(todo, out_dir, options, on_summary=lambda s: bar.update(1))
+    summaries = sorted(skipped + graded, key=lambda s: s.id)
     click.echo(summary_table(summaries))
     if feedback_dir is not None:
         for s in summaries:

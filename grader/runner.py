@@ -11,8 +11,10 @@ soon as it is done; only a one-line summary travels back.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import platform
+import queue
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,30 @@ def summarize(report: SubmissionReport, path: Path | None) -> Summary:
                    report.error, str(path) if path else None)
 
 
+class Interrupted(GraderError):
+    """SIGINT or SIGTERM stopped a batch; what was graded is on disk, the rest can resume."""
+
+    exit_code = 130
+
+    def __init__(self, graded: int, total: int, out_dir: Path):
+        self.graded, self.total, self.out_dir = graded, total, out_dir
+        super().__init__(f"interrupted: {graded} of {total} submission(s) graded, their reports "
+                         f"are in {out_dir}; run the same command with --resume to grade the rest")
+
+
+class GradingProcessDied(GraderError):
+    exit_code = 1
+
+    def __init__(self, graded: int, total: int):
+        self.graded, self.total = graded, total
+        super().__init__(f"a grading process died after {graded} of {total} submission(s); "
+                         "run the same command with --resume to grade the rest")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class BatchPlugin:
     """Takes over pytest's test loop: every collected test, for each submission in turn."""
 
@@ -106,6 +132,7 @@ class BatchPlugin:
         self.options = options
         self.on_report = on_report
         self.graded = GradingState(limits=options.limits, isolation=options.isolation)
+        self.interrupted = False
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[STATE] = self.graded
@@ -113,8 +140,14 @@ class BatchPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         items = session.items
-        for path in self.paths:
-            self.on_report(self.grade_one(Path(path), items))
+        try:
+            for path in self.paths:
+                self.on_report(self.grade_one(Path(path), items))
+        except KeyboardInterrupt:
+            # The report in hand is discarded: nothing was written for it yet.
+            self.interrupted = True
+            self.graded.finish()
+            raise
         return True
 
     def grade_one(self, path: Path, items: list[pytest.Item]) -> SubmissionReport:
@@ -131,6 +164,10 @@ class BatchPlugin:
         except WorkerUnavailable as error:
             self.graded.finish()
             return failed_report(path, str(error), self.options, submission.sha256, submission.id)
+        except Exception as error:  # a fault of the grader's: this submission only
+            self.graded.finish()
+            return failed_report(path, f"internal grader error: {type(error).__name__}: {error}",
+                                 self.options, submission.sha256, submission.id)
         results, integrity = self.graded.finish()
         return build_report(submission, results, self.options, time.monotonic() - started,
                             integrity)
@@ -152,9 +189,11 @@ def pytest_args(options: Options) -> list[str]:
 
 def grade_in_process(paths: Iterable[Path], options: Options,
                      on_report: Callable[[SubmissionReport], None]) -> None:
-    """Grade ``paths`` one after another in this process."""
+    """Grade ``paths`` one after another in this process; KeyboardInterrupt when stopped."""
     plugin = BatchPlugin(paths, options, on_report)
     code = pytest.main(pytest_args(options), plugins=[plugin])
+    if plugin.interrupted or code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
                     pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the autotests could not be collected (pytest exit code {code})")
@@ -168,40 +207,115 @@ def _queue_paths(queue) -> Iterator[Path]:
         yield path
 
 
+def _die_with_parent() -> None:
+    """Ask the kernel to kill this process when the grader that started it dies (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(tasks, done, options: Options, out_dir: str) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, _interrupt)
+
     def on_report(report: SubmissionReport) -> None:
         done.put(summarize(report, report_io.write(report, Path(out_dir))))
 
-    grade_in_process(_queue_paths(tasks), options, on_report)
+    try:
+        grade_in_process(_queue_paths(tasks), options, on_report)
+    except KeyboardInterrupt:
+        pass
+
+
+def clear_stale_temporaries(out_dir: Path) -> None:
+    """Temporary files of reports whose writer was killed mid-write: never reports."""
+    for path in Path(out_dir).glob(".*.json.*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[Summary]]:
+    """For --resume: ``(to grade, summaries of the ones whose report matches their sha256)``."""
+    todo, done = [], []
+    for path in paths:
+        try:
+            submission = loader.load(path)
+            data = report_io.load(Path(out_dir) / f"{submission.id}.json")
+        except GraderError:
+            todo.append(path)
+            continue
+        if data["submission"]["sha256"] != submission.sha256 or data["status"] != "graded":
+            todo.append(path)
+            continue
+        done.append(Summary(data["submission"]["id"], data["status"], data["score"],
+                            data["max_score"],
+                            tuple((e["name"], e["score"], e["max_score"]) for e in data["exercises"]),
+                            data["error"], str(Path(out_dir) / f"{submission.id}.json")))
+    return todo, done
 
 
 def grade(paths: list[Path], out_dir: Path, options: Options,
           on_summary: Callable[[Summary], None] = lambda s: None) -> list[Summary]:
-    """Grade ``paths`` into ``out_dir``, ``options.jobs`` at a time; summaries in input order."""
+    """Grade ``paths`` into ``out_dir``, ``options.jobs`` at a time; summaries in input order.
+
+    SIGINT or SIGTERM stops the batch cleanly: every worker is killed, the reports
+    already written stay, and Interrupted says how far it got.
+    """
     summaries: dict[str, Summary] = {}
+    clear_stale_temporaries(out_dir)
 
     def record(summary: Summary) -> None:
         summaries[summary.report_path or summary.id] = summary
         on_summary(summary)
 
-    if options.jobs <= 1 or len(paths) <= 1:
-        grade_in_process(paths, options,
-                         lambda r: record(summarize(r, report_io.write(r, out_dir))))
-    else:
-        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        tasks, done = context.Queue(), context.Queue()
-        jobs = min(options.jobs, len(paths))
-        for path in paths:
-            tasks.put(path)
-        for _ in range(jobs):
-            tasks.put(None)
-        children = [context.Process(target=_child, args=(tasks, done, options, str(out_dir)),
-                                    daemon=True) for _ in range(jobs)]
-        for child in children:
-            child.start()
-        for _ in paths:
-            record(done.get())
-        for child in children:
-            child.join()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        if options.jobs <= 1 or len(paths) <= 1:
+            grade_in_process(paths, options,
+                             lambda r: record(summarize(r, report_io.write(r, out_dir))))
+        else:
+            _grade_in_children(paths, out_dir, options, record)
+    except KeyboardInterrupt:
+        raise Interrupted(len(summaries), len(paths), out_dir) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     order = {str(out_dir / f"{p.stem if p.is_file() else p.name}.json"): i for i, p in enumerate(paths)}
     return sorted(summaries.values(), key=lambda s: order.get(s.report_path or "", len(order)))
+
+
+def _grade_in_children(paths: list[Path], out_dir: Path, options: Options, record) -> None:
+    context = multiprocessing.get_context("fork")
+    tasks, done = context.Queue(), context.Queue()
+    jobs = min(options.jobs, len(paths))
+    for path in paths:
+        tasks.put(path)
+    for _ in range(jobs):
+        tasks.put(None)
+    children = [context.Process(target=_child, args=(tasks, done, options, str(out_dir)),
+                                daemon=True) for _ in range(jobs)]
+    for child in children:
+        child.start()
+    received = 0
+    try:
+        while received < len(paths):
+            try:
+                summary = done.get(timeout=0.5)
+            except queue.Empty:
+                if not any(child.is_alive() for child in children) and done.empty():
+                    raise GradingProcessDied(received, len(paths)) from None
+                continue
+            record(summary)
+            received += 1
+    finally:
+        for child in children:
+            if child.is_alive() and received < len(paths):
+                child.terminate()  # SIGTERM: the child closes its worker and stops
+        for child in children:
+            child.join(timeout=10)
+            if child.is_alive():
+                child.kill()
+                child.join()
