@@ -12,6 +12,7 @@ with pytest's own output. The grader's runner drives the same tests for a batch.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import types
 import zlib
@@ -24,6 +25,7 @@ import pytest
 from grader.compare import GradeFailure
 from grader.contract import EXERCISES
 from grader.limits import Limits
+from grader.memo import memoized
 from grader.results import TestResult
 from grader.sandbox import Isolation, choose
 from grader.student import Student, StudentFailure, StudentSession
@@ -109,17 +111,25 @@ def student(request: pytest.FixtureRequest) -> Student:
 
 @pytest.fixture
 def reference(request: pytest.FixtureRequest) -> types.SimpleNamespace:
-    """The reference solutions' functions by name; hidden tests only."""
+    """The reference solutions' functions by name, memoized per process; hidden tests only."""
     if request.node.get_closest_marker("hidden") is None:
         raise RuntimeError("a public test may not use the reference solutions")
+    functions = reference_functions()
+    if functions is None:
+        pytest.skip("the reference solutions are not installed here")
+    return functions
+
+
+@functools.cache
+def reference_functions() -> types.SimpleNamespace | None:
     functions = {}
     for exercise in EXERCISES:
         try:
             module = importlib.import_module(f"solutions.{exercise.name}")
         except ImportError:
-            pytest.skip("the reference solutions are not installed here")
+            return None
         for function in exercise.functions:
-            functions[function.name] = getattr(module, function.name)
+            functions[function.name] = memoized(getattr(module, function.name))
     return types.SimpleNamespace(**functions)
 
 
