@@ -5,7 +5,7 @@ import pytest
 
 from grader.checks import (diagnosing, expect, expect_array, expect_gradient,
                            expect_inputs_unchanged, expect_tuple)
-from grader.gradcheck import check_gradient, vjp_objective
+from grader.gradcheck import check, vjp_objective
 
 
 def forward(student, x, W, b):
@@ -53,8 +53,9 @@ def test_dense_backward_shapes(student, rng):
 
 
 @pytest.mark.points(6)
-@pytest.mark.hint("Backpropagate through the sigmoid first: dZ = dh * h (1 - h). Then "
-                  "dW = x^T dZ, db = dZ summed over the batch, dx = dZ W^T.")
+@pytest.mark.hint("Go back one step at a time: through the sigmoid first (its derivative "
+                  "can be written with h alone), then into W, b and x. Each gradient has the "
+                  "shape of what it is the gradient of; the module docstring walks the steps.")
 def test_dense_backward_matches_numerical_gradient(student, rng):
     """Do dx, dW and db agree with central differences of the student's own dense_forward?"""
     x, W, b = layer_case(rng, 3, 4, 2)
@@ -68,9 +69,9 @@ def test_dense_backward_matches_numerical_gradient(student, rng):
         "db": (db, lambda v: forward(student, x, W, v)[0], b),
     }
     for name, (analytic, f, at) in layer.items():
-        check = check_gradient(analytic, vjp_objective(f, dh), at)
+        result = check(analytic, vjp_objective(f, dh), at)
         with diagnosing("dense_backward", inputs, (dx, dW, db)):
-            expect_gradient(check, f"{name} from dense_backward",
+            expect_gradient(result, f"{name} from dense_backward",
                             "sum(dh * dense_forward(x, W, b))")
 
 
