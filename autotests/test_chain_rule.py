@@ -25,8 +25,8 @@ def test_graph_forward_worked_example(student):
 
 
 @pytest.mark.points(3)
-@pytest.mark.hint("x feeds two nodes, a and c: dJ/dx = dJ/da * 2x + dJ/dc * 6x. "
-                  "Both paths must be summed.")
+@pytest.mark.hint("x feeds two nodes, a and c. When a variable fans out, the gradients "
+                  "coming back along every path are added.")
 def test_graph_backward_worked_example(student):
     """Is dJ/dx = -3.3341464141 at x = 0.5, and does it match central differences of J?"""
     grads = expect_dict(student.graph_backward(0.5), BACKWARD_KEYS, "graph_backward(0.5)")

@@ -31,8 +31,8 @@ def test_bce_loss_known_values(student):
 
 
 @pytest.mark.points(3)
-@pytest.mark.hint("With a sigmoid before the cross-entropy, the gradient collapses to "
-                  "(sigma(z) - y) / N.")
+@pytest.mark.hint("Chain the derivative of the log terms with sigma'(z): most of it cancels. "
+                  "The loss is a mean over the batch.")
 def test_bce_grad_matches_numerical_derivative(student, rng):
     """Does bce_grad agree with central differences of the student's own bce_loss?"""
     y, z = labelled(rng, 6)

@@ -21,7 +21,8 @@ def test_mse_loss_worked_example(student):
 
 
 @pytest.mark.points(3)
-@pytest.mark.hint("d/dy_pred of (y_true - y_pred)^2 is -2 (y_true - y_pred); the mean divides by n.")
+@pytest.mark.hint("Differentiate (y_true - y_pred)^2 with respect to y_pred, minding the "
+                  "inner derivative, and keep the 1/n of the mean.")
 def test_mse_grad_matches_numerical_derivative(student, rng):
     """Does mse_grad agree with central differences of the student's own mse_loss?"""
     for shape in [(4,), (3, 2)]:

@@ -23,8 +23,8 @@ def test_sigmoid_worked_example(student):
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("Differentiate 1 / (1 + e^(-z)) and write the result with sigma itself: "
-                  "sigma'(z) = sigma(z) (1 - sigma(z)).")
+@pytest.mark.hint("Differentiate 1 / (1 + e^(-z)) and rewrite the result in terms of "
+                  "sigma itself.")
 def test_sigmoid_grad_matches_numerical_derivative(student):
     """Does sigmoid_grad agree with central differences of the sigmoid?"""
     # The provided sigmoid, not the student's: a wrong sigmoid must not cost this test too.
