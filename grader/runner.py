@@ -29,6 +29,7 @@ from grader import report as report_io
 from grader import submission as loader
 from grader.contract import EXERCISES
 from grader.errors import GraderError
+from grader.forkserver import Zygote
 from grader.limits import Limits
 from grader.pytest_plugin import STATE, GradingState
 from grader.sandbox import Isolation
@@ -133,6 +134,8 @@ class BatchPlugin:
         self.on_report = on_report
         self.graded = GradingState(limits=options.limits, isolation=options.isolation)
         self.interrupted = False
+        # One clean interpreter per grading process, forked for each submission's worker.
+        self.zygote = Zygote(options.isolation)
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[STATE] = self.graded
@@ -148,6 +151,8 @@ class BatchPlugin:
             self.interrupted = True
             self.graded.finish()
             raise
+        finally:
+            self.zygote.close()
         return True
 
     def grade_one(self, path: Path, items: list[pytest.Item]) -> SubmissionReport:
@@ -156,7 +161,8 @@ class BatchPlugin:
             submission = loader.load(path)
         except GraderError as error:
             return failed_report(path, str(error), self.options)
-        self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation))
+        self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation,
+                                         self.zygote))
         try:
             for index, item in enumerate(items):
                 following = items[index + 1] if index + 1 < len(items) else None

@@ -43,10 +43,12 @@ class Opaque:
 class StudentSession:
     """One submission's calls, over as many workers as its crashes make necessary."""
 
-    def __init__(self, submission: Submission, limits: Limits, isolation: Isolation):
+    def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
+                 zygote=None):
         self.submission = submission
         self.limits = limits
         self.isolation = isolation
+        self.zygote = zygote
         self.worker: Worker | None = None
         self.epoch = 0
         self.imported: set[str] = set()
@@ -75,7 +77,7 @@ class StudentSession:
 
     def _worker(self) -> Worker:
         if self.worker is None:
-            worker = Worker(self.submission.sources, self.limits, self.isolation)
+            worker = Worker(self.submission.sources, self.limits, self.isolation, self.zygote)
             worker.start()  # WorkerUnavailable is the machine's problem: let it rise
             self.worker = worker
         return self.worker

@@ -110,8 +110,8 @@ def numpy_locations() -> list[Path]:
     return [p for p in (package, package.parent / "numpy.libs") if p.exists()]
 
 
-def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
-    """Lay out a worker's private folder: the submission's copy, provided.py, the program."""
+def stage_submission(sources: dict[str, str], root: Path) -> None:
+    """The submission's copy with the grader's own provided.py, and a home to run in."""
     package = root / "pkg" / "exercises"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("", encoding="utf-8")
@@ -119,6 +119,11 @@ def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
     for module, source in sources.items():
         (package / f"{module}.py").write_text(source, encoding="utf-8")
     (root / "home").mkdir()
+
+
+def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
+    """Lay out a worker's private folder: the submission's copy, provided.py, the program."""
+    stage_submission(sources, root)
     shutil.copyfile(WORKER_MAIN, root / "worker_main.py")
     if isolation.mechanism == "basic":
         lib = root / "lib"
@@ -130,10 +135,12 @@ def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
 class Worker:
     """One worker process for one submission; ``call`` answers or raises WorkerDied."""
 
-    def __init__(self, sources: dict[str, str], limits: Limits, isolation: Isolation):
+    def __init__(self, sources: dict[str, str], limits: Limits, isolation: Isolation,
+                 zygote=None):
         self.sources = sources
         self.limits = limits
         self.isolation = isolation
+        self.zygote = zygote  # a grader.forkserver.Zygote to fork from, or None: a fresh start
         self.process: subprocess.Popen | None = None
         self.root: Path | None = None
         self.stderr_file = None
@@ -141,21 +148,53 @@ class Worker:
 
     # -- life -----------------------------------------------------------------------
 
+    def _config(self, inside_root: Path, lib: Path) -> dict:
+        return {
+            "limits": self.limits.to_worker(),
+            "path": [str(inside_root / "pkg"), str(lib)],
+            "cwd": str(inside_root / "home"),
+            "modules": sorted(self.sources),
+            "guard": {"modules": ["solutions", "autotests", "grader"],
+                      "paths": [str(p) for p in forbidden_paths()]},
+            "stderr": str(inside_root / "stderr.log"),
+        }
+
+    def _start_forked(self) -> None:
+        zygote = self.zygote
+        if not zygote.running:
+            zygote.close()
+            zygote.start()
+        zygote.sweep()
+        self.root = Path(tempfile.mkdtemp(prefix="worker-", dir=zygote.root))
+        stage_submission(self.sources, self.root)
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        try:
+            self.process = zygote.fork(self._config(zygote.inside(self.root), zygote.lib_inside()),
+                                       (to_worker_r, from_worker_w))
+        finally:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        self.wfd, self.rfd = to_worker_w, from_worker_r
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        try:
+            ready = self._receive(time.monotonic() + self.limits.start_seconds, "starting")
+        except WorkerDied as died:
+            raise WorkerUnavailable(died.failure.message, died.failure.output) from None
+        if not ready.get("ready"):
+            raise WorkerUnavailable("the worker did not say it was ready", self._stderr_tail())
+
     def start(self) -> None:
+        if self.zygote is not None:
+            return self._start_forked()
         self.root = Path(tempfile.mkdtemp(prefix="backprop-worker-"))
         stage(self.sources, self.root, self.isolation)
         inside = self.isolation.layout(self.root)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        config = {
-            "fds": [to_worker_r, from_worker_w],
-            "limits": self.limits.to_worker(),
-            "path": [str(inside.pkg), str(inside.lib)],
-            "cwd": str(inside.home),
-            "modules": sorted(self.sources),
-            "guard": {"modules": ["solutions", "autotests", "grader"],
-                      "paths": [str(p) for p in forbidden_paths()]},
-        }
+        config = {**self._config(inside.root, inside.lib), "fds": [to_worker_r, from_worker_w]}
         (self.root / "config.json").write_text(json.dumps(config), encoding="utf-8")
         self.stderr_file = tempfile.TemporaryFile()
         try:
@@ -174,12 +213,7 @@ class Worker:
             os.close(to_worker_r)
             os.close(from_worker_w)
         self.wfd, self.rfd = to_worker_w, from_worker_r
-        try:
-            ready = self._receive(time.monotonic() + self.limits.start_seconds, "starting")
-        except WorkerDied as died:
-            raise WorkerUnavailable(died.failure.message, died.failure.output) from None
-        if not ready.get("ready"):
-            raise WorkerUnavailable("the worker did not say it was ready", self._stderr_tail())
+        self._await_ready()
 
     def close(self) -> None:
         if self.process is not None:
@@ -199,6 +233,9 @@ class Worker:
 
     def _kill(self) -> None:
         process = self.process
+        if hasattr(process, "kill_all"):  # forked by the zygote, which knows its pid
+            process.kill_all()
+            return
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -300,6 +337,12 @@ class Worker:
         return Failure(*describe_exit(code, self.limits, doing), output=self._stderr_tail())
 
     def _stderr_tail(self) -> str:
+        if self.zygote is not None and self.root is not None:
+            try:
+                with open(self.root / "stderr.log", "rb") as stream:
+                    return stream.read(4096).decode("utf-8", "replace")
+            except OSError:
+                return ""
         if self.stderr_file is None:
             return ""
         self.stderr_file.seek(0)

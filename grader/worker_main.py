@@ -448,7 +448,14 @@ class Worker:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as stream:
         config = json.load(stream)
+    if config.get("mode") == "zygote":
+        return zygote(config)
     rfd, wfd = config["fds"]
+    return run_worker(config, rfd, wfd)
+
+
+def run_worker(config: dict, rfd: int, wfd: int) -> int:
+    """Become one submission's worker: limits, path, guard, then answer calls until EOF."""
     _set_limits(config["limits"])
     for entry in reversed(config["path"]):
         sys.path.insert(0, entry)
@@ -462,6 +469,95 @@ def main(argv: list[str]) -> int:
     send(wfd, {"ok": True, "ready": True, "pid": os.getpid()}, worker.np)
     worker.serve(rfd, wfd)
     return 0
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux prctl)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def zygote(config: dict) -> int:
+    """A clean interpreter that forks one worker per submission.
+
+    It imports numpy and the modules a worker needs, then waits. It never imports
+    student code, never sees the grader's expected values, and forks a child for each
+    request; the child becomes a worker exactly as a freshly started one would. The
+    control socket is a SOCK_SEQPACKET: one JSON request per packet, the worker's two
+    pipe ends riding along with a "fork" request.
+    """
+    import importlib  # noqa: F401  (imported once here, inherited by every worker)
+    import signal
+    import socket
+    import traceback  # noqa: F401
+    import warnings  # noqa: F401
+
+    for entry in reversed(config["path"]):
+        sys.path.insert(0, entry)
+    import numpy  # noqa: F401
+
+    _die_with_parent()
+    control = socket.socket(fileno=config["control_fd"])
+    control.send(json.dumps({"ready": True}).encode())
+
+    def status_of(pid: int, timeout: float):
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= deadline:
+                return "running"
+            time.sleep(0.005)
+
+    while True:
+        try:
+            packet, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
+        except OSError:
+            return 0
+        if not packet:
+            return 0
+        request = json.loads(packet)
+        op = request.get("op")
+        if op == "fork":
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    control.close()
+                    os.setpgid(0, 0)
+                    _die_with_parent()
+                    err = os.open(request["config"]["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                    os.dup2(err, 2)
+                    os.close(err)
+                    code = run_worker(request["config"], fds[0], fds[1])
+                finally:
+                    os._exit(code)
+            for fd in fds:
+                os.close(fd)
+            reply = {"pid": pid}
+        elif op == "kill":
+            for target in (-request["pid"], request["pid"]):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            reply = {"status": status_of(request["pid"], 5.0)}
+        elif op == "wait":
+            reply = {"status": status_of(request["pid"], float(request.get("timeout", 1.0)))}
+        else:
+            reply = {"error": "unknown request"}
+        control.send(json.dumps(reply).encode())
 
 
 # Events that start processes, open sockets or reach for raw memory.
