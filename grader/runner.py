@@ -132,7 +132,8 @@ class BatchPlugin:
         self.paths = paths
         self.options = options
         self.on_report = on_report
-        self.graded = GradingState(limits=options.limits, isolation=options.isolation)
+        self.graded = GradingState(limits=options.limits, isolation=options.isolation,
+                                   brief_reports=True)
         self.interrupted = False
         # One clean interpreter per grading process, forked for each submission's worker.
         self.zygote = Zygote(options.isolation)
