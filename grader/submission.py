@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.contract import EXERCISE_NAMES
-from grader.errors import EmptyDirectory, NoSuchPath, NotASubmission
+from grader.errors import DuplicateSubmissionId, EmptyDirectory, NoSuchPath, NotASubmission
 
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_ZIP_BYTES = 16 * 1024 * 1024
@@ -59,7 +59,12 @@ def notebook_source(raw: bytes) -> str:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            text = "".join(source)
+        elif isinstance(source, str):
+            text = source
+        else:
+            raise ValueError("a code cell's source is text or a list of lines")
         lines = [line for line in text.splitlines()
                  if not line.lstrip().startswith(("%", "!"))]
         parts.append("\n".join(lines))
@@ -70,7 +75,8 @@ def _read_module(name: str, raw: bytes) -> tuple[str | None, str | None]:
     """``(source, None)`` or ``(None, what is wrong)`` for one module file's bytes."""
     label = PurePosixPath(name).name
     if len(raw) > MAX_SOURCE_BYTES:
-        return None, f"{label} is {len(raw)} bytes, over the {MAX_SOURCE_BYTES}-byte cap"
+        # raw was read with a cap of one byte more: its length is not the file's size.
+        return None, f"{label} is larger than the {MAX_SOURCE_BYTES}-byte cap"
     if not raw.strip():
         return None, f"{label} is empty"
     try:
@@ -79,8 +85,8 @@ def _read_module(name: str, raw: bytes) -> tuple[str | None, str | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
         return None, f"{label} is not UTF-8 text (byte {error.start})"
-    except ValueError as error:
-        return None, f"{label} is not a valid notebook ({error})"
+    except (ValueError, RecursionError) as error:
+        return None, f"{label} is not a valid notebook ({str(error)[:200] or 'nested too deeply'})"
 
 
 def _collect(files: dict[str, bytes], origin: Path, submission_id: str,
@@ -168,21 +174,21 @@ def load(path: Path) -> Submission:
         files = _module_files(path, problems)
         if not files and not problems:
             raise EmptyDirectory(path)
-        return _collect(files, path, path.name, problems)
+        return _collect(files, path, submission_id(path), problems)
     if path.suffix == ".zip":
         if path.stat().st_size > MAX_ZIP_BYTES:
             raise NotASubmission(path, f"larger than {MAX_ZIP_BYTES} bytes")
         files = _zip_files(path, problems)
         if not files and not problems:
             raise NotASubmission(path, "the zip holds no exercise module or notebook")
-        return _collect(files, path, path.stem, problems)
+        return _collect(files, path, submission_id(path), problems)
     module = exercise_file(path.name)
     if module is None:
         raise NotASubmission(path, "expected a folder, a .zip, or a file named after an "
                              f"exercise ({', '.join(EXERCISE_NAMES)}) ending in .py or .ipynb")
     with open(path, "rb") as stream:
         raw = stream.read(MAX_SOURCE_BYTES + 1)
-    return _collect({path.name: raw}, path, path.stem, problems)
+    return _collect({path.name: raw}, path, submission_id(path), problems)
 
 
 def is_submission(path: Path) -> bool:
@@ -214,7 +220,24 @@ def discover(paths: list[Path]) -> list[Path]:
         if not children:
             raise EmptyDirectory(path)
         found.extend(children)
+    seen: dict[str, Path] = {}
+    for path in found:
+        # Two submissions with one id would write one report: the second would overwrite the first.
+        earlier = seen.setdefault(submission_id(path), path)
+        if earlier != path:
+            raise DuplicateSubmissionId(submission_id(path), (earlier, path))
     return found
+
+
+def submission_id(path: Path) -> str:
+    """The id ``load`` gives ``path``: a folder's name, a file's name without its extension.
+
+    ``.`` and ``..`` are named by the folder they stand for, never by an empty id.
+    """
+    path = Path(path)
+    if path.name in ("", ".."):
+        path = path.resolve()
+    return path.name if path.is_dir() else path.stem
 
 
 def _has_modules(folder: Path) -> bool:
