@@ -37,7 +37,29 @@ def one_line_errors(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsageGroup(click.Group):
+    """click's usage errors as one ``grader:`` line too, instead of its three-line block."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            where = getattr(error, "ctx", None)
+            tail = f" (see '{where.command_path} --help')" if where is not None else ""
+            click.echo(f"grader: {error.format_message()}{tail}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("grader: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Backprop Lab: grade the backpropagation exercises and explain the mistakes."""

@@ -11,6 +11,7 @@ from grader.contract import EXERCISE_NAMES
 from grader.errors import GraderError
 from grader.results import SubmissionReport
 from grader.sandbox import choose
+from grader.submission import load
 
 MARKS = {"passed": ("ok", "green"), "partial": ("..", "yellow"), "failed": ("xx", "red"),
          "not_implemented": ("--", "blue"), "missing": ("??", "magenta")}
@@ -26,6 +27,9 @@ def check(path: Path, exercise: str | None = None) -> SubmissionReport:
     """Grade ``path`` with the public tests only, in the same isolated worker as grading."""
     if exercise is not None and exercise not in EXERCISE_NAMES:
         raise UnknownExercise(exercise)
+    # A wrong --path (or running it in the wrong folder) is a usage error, one line and
+    # exit 2, not a report that says "could not check".
+    load(path)
     isolation, _ = choose("auto")
     options = runner.Options(isolation=isolation, public_only=True,
                              only_exercise=exercise)
