@@ -9,7 +9,8 @@ A submission is one of:
 - a ``.zip`` of any of those.
 
 A notebook's code cells are joined in order, with IPython magics and shell escapes
-dropped. The submission's id is its file or folder name without the extension.
+dropped, and without nbgrader's autograder test cells (they call the grader, which the
+worker refuses to import). The submission's id is its file or folder name without the extension.
 Everything is read here, in the grader; the worker gets a copy of the sources only.
 """
 
@@ -49,14 +50,26 @@ def exercise_file(name: str) -> str | None:
     return None
 
 
+def is_test_cell(cell: dict) -> bool:
+    """An nbgrader autograder test cell (``grade`` and not ``solution``): the course's
+    tests, which call the grader, never the student's code."""
+    metadata = cell.get("metadata")
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return (isinstance(nbgrader, dict) and nbgrader.get("grade") is True
+            and not nbgrader.get("solution", False))
+
+
 def notebook_source(raw: bytes) -> str:
-    """The code cells of a notebook joined in order, without magics and shell escapes."""
+    """The code cells of a notebook joined in order, without nbgrader's test cells,
+    magics and shell escapes."""
     notebook = json.loads(raw.decode("utf-8"))
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise ValueError("a notebook has a list of cells")
     parts = []
     for cell in notebook["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if is_test_cell(cell):
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(part, str) for part in source):
