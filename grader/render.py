@@ -104,9 +104,7 @@ def _markdown(view: dict, audience: str) -> str:
                 lines.append(f"  - {_md_cell(test['message'])}")
             if test["hint"]:
                 lines.append(f"  - Hint: {_md_cell(test['hint'])}")
-    notes = _notes(view, audience)
-    if notes:
-        lines += [""] + [line.replace("  - ", "- ") for line in notes]
+    lines += [line.replace("  - ", "- ") for line in _notes(view, audience)]
     return "\n".join(lines) + "\n"
 
 
@@ -122,13 +120,15 @@ h1{font-size:1.4rem;margin:.5rem 0 1rem}
 .bar{height:.4rem;background:#e3e6ea;border-radius:.2rem;margin:.4rem 0 .6rem}
 .bar span{display:block;height:100%;border-radius:.2rem;background:#2f9e5b}
 .partial .bar span{background:#e0a100}.failed .bar span,.missing .bar span{background:#d33f49}
-ul{padding-left:1.1rem;margin:.3rem 0}li{margin:.4rem 0}
+ul{padding-left:1.1rem;margin:.3rem 0}li{margin:.4rem 0;overflow-wrap:anywhere}
 .status{font-size:.8rem;font-weight:600;padding:.05rem .4rem;border-radius:.3rem;background:#fde7e9;color:#9b1c26}
+.points{font-size:.8rem;color:#5b6470;white-space:nowrap}
 .hidden-tag{font-size:.75rem;color:#5b6470}
 .hint{background:#eaf4ff;border-left:3px solid #2b7bd3;padding:.3rem .6rem;margin:.3rem 0;border-radius:.2rem}
+.hint.again{color:#5b6470;font-size:.85rem}
 .msg{font-family:ui-monospace,Menlo,monospace;font-size:.85rem;overflow-wrap:anywhere}
-svg{width:100%;height:auto;max-width:40rem}
-.legend{font-size:.85rem}.legend b{display:inline-block;width:1rem;height:.2rem;vertical-align:middle;margin:0 .3rem}
+svg{width:100%;height:auto;max-width:30rem;display:block}
+.legend{font-size:.85rem}.legend b{display:inline-block;width:1rem;height:0;border-top:.2rem solid;vertical-align:middle;margin:0 .3rem}
 footer{color:#5b6470;font-size:.8rem;margin:1.5rem 0}
 """
 
@@ -142,14 +142,18 @@ def _html(view: dict, audience: str) -> str:
         parts.append(f"<p class=total>{view['score']:g} / {view['max_score']:g}</p>")
     for exercise in view["exercises"]:
         share = exercise["score"] / exercise["max_score"] if exercise["max_score"] else 0
-        items = []
+        items, hints_shown = [], set()
         for test in _failed_tests(exercise):
             tag = " <span class=hidden-tag>hidden test</span>" if test["visibility"] == "hidden" else ""
             item = (f"<li><span class=status>{e(STATUS_WORDS[test['status']])}</span> "
-                    f"{e(test['name'])}{tag}")
+                    f"<span class=points>0/{test['max_score']:g}</span> {e(test['name'])}{tag}")
             if test["message"]:
                 item += f"<div class=msg>{e(test['message'])}</div>"
-            if test["hint"]:
+            if test["hint"] in hints_shown:
+                # On a phone the same five-line hint three times buries the rest.
+                item += "<div class='hint again'>Hint: the same as above.</div>"
+            elif test["hint"]:
+                hints_shown.add(test["hint"])
                 item += f"<div class=hint>{e(test['hint'])}</div>"
             items.append(item + "</li>")
         curves = [t["details"]["loss_curve"] for t in exercise["tests"]
@@ -169,14 +173,18 @@ def _html(view: dict, audience: str) -> str:
             f"<body><main>{''.join(parts)}</main></body></html>\n")
 
 
-def loss_curve_svg(curves: dict, width: int = 600, height: int = 260) -> str:
-    """The student's training loss against the reference's, on a log scale, as inline SVG."""
+def loss_curve_svg(curves: dict, width: int = 480, height: int = 240) -> str:
+    """The student's training loss against the reference's, on a log scale, as inline SVG.
+
+    Every attribute is quoted: in HTML an unquoted value swallows the ``/`` of ``/>``,
+    and the next element would be drawn inside (that is, not at all).
+    """
     series = [(name, colour, curves.get(name) or []) for name, colour in
-              (("reference", "#8a94a3"), ("student", "#2b7bd3"))]
+              (("student", "#2b7bd3"), ("reference", "#5b6470"))]
     points = [(step, loss) for _, _, data in series for step, loss in data if loss > 0]
     if not points:
         return ""
-    left, right, top, bottom = 56, 12, 12, 34
+    left, right, top, bottom = 52, 10, 10, 40
     max_step = max(step for step, _ in points) or 1
     lo = math.log10(min(loss for _, loss in points))
     hi = math.log10(max(loss for _, loss in points))
@@ -189,21 +197,26 @@ def loss_curve_svg(curves: dict, width: int = 600, height: int = 260) -> str:
     def y(loss):
         return top + (height - top - bottom) * (hi - math.log10(loss)) / (hi - lo)
 
-    out = [f"<svg viewBox='0 0 {width} {height}' role=img aria-label='training loss per step'>",
-           f"<rect x={left} y={top} width={width - left - right} height={height - top - bottom} "
-           "fill=none stroke='#c9ced6'/>"]
+    out = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="training loss per step">',
+           f'<rect x="{left}" y="{top}" width="{width - left - right}" '
+           f'height="{height - top - bottom}" fill="none" stroke="#c9ced6"/>']
     for exponent in range(math.ceil(lo), math.floor(hi) + 1):
         yy = y(10.0 ** exponent)
-        out.append(f"<line x1={left} x2={width - right} y1={yy:.1f} y2={yy:.1f} stroke='#eef0f3'/>"
-                   f"<text x={left - 6} y={yy + 4:.1f} font-size=11 text-anchor=end>1e{exponent}</text>")
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
+                   f'stroke="#e3e6ea"/><text x="{left - 6}" y="{yy + 5:.1f}" font-size="15" '
+                   f'text-anchor="end">1e{exponent}</text>')
+    # The student's line first: where the two agree, the dashed reference shows on top of it.
     for name, colour, data in series:
         path = " ".join(f"{x(s):.1f},{y(v):.1f}" for s, v in data if v > 0)
         if path:
-            out.append(f"<polyline points='{path}' fill=none stroke='{colour}' stroke-width=2.5"
-                       f"{' stroke-dasharray=6,4' if name == 'reference' else ''}/>")
-    out.append(f"<text x={(left + width - right) / 2} y={height - 8} font-size=12 "
-               "text-anchor=middle>gradient-descent step</text></svg>")
-    legend = ("<div class=legend><b style='background:#2b7bd3'></b>your loss"
-              + ("<b style='background:#8a94a3'></b>reference" if curves.get("reference") else "")
+            dashes = ' stroke-dasharray="6 5"' if name == "reference" else ""
+            width_px = "2" if name == "reference" else "4"
+            out.append(f'<polyline class="{name}" points="{path}" fill="none" stroke="{colour}" '
+                       f'stroke-width="{width_px}"{dashes}/>')
+    out.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 10}" font-size="16" '
+               'text-anchor="middle">gradient-descent step</text></svg>')
+    legend = ("<div class=legend><b style='color:#2b7bd3'></b>your loss"
+              + ("<b style='color:#5b6470;border-top-style:dashed'></b>reference"
+                 if curves.get("reference") else "")
               + "</div>")
     return "".join(out) + legend
