@@ -198,3 +198,17 @@ def validate(reports: tuple[Path, ...]) -> None:
     for path in reports:
         report_io.load(path)
         click.echo(f"{path}: valid")
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
+@one_line_errors
+def release(out_dir: Path) -> None:
+    """Write the student bundle to DIR: stubs, helpers, public tests, the grader; no solutions."""
+    from grader import release as release_lib
+
+    bundle = release_lib.build(out_dir)
+    click.echo(f"{bundle.path}: {bundle.files} files, {len(bundle.public_tests)} public tests, "
+               f"{len(bundle.hidden_tests_removed)} hidden tests and "
+               f"{len(bundle.hidden_inputs_removed)} of their inputs left out; "
+               f"students run: pip install {bundle.path} && grader check")

@@ -19,7 +19,7 @@ from grader.cli import main
 from tests.conftest import EXAMPLES, ROOT, SOLUTIONS
 
 ANSI = re.compile(r"\x1b\[")
-VERBS = ("grade", "check", "report", "schema", "validate", "stubs")
+VERBS = ("grade", "check", "report", "schema", "validate", "stubs", "release")
 
 
 def grader(*args: str):
@@ -183,7 +183,7 @@ def test_check_passes_the_reference_in_plain_text(solutions_copy):
     verdicts = re.findall(r"^\[(..)\] (\w+)", done.stdout, flags=re.M)
     assert verdicts == [("ok", name) for name in ("sigmoid", "mse", "dense", "cross_entropy",
                                                   "chain_rule", "training")]
-    assert "public tests: 52/52 points" in done.stdout
+    assert re.search(r"^public tests: (\d+)/\1 points", done.stdout, flags=re.M)
 
 
 def test_check_of_the_stubs_fails_with_not_implemented():
@@ -200,4 +200,4 @@ def test_check_of_one_exercise_lists_only_that_one(solutions_copy):
     result = grader("check", "sigmoid", "--path", solutions_copy)
     assert result.exit_code == 0, result.output
     assert re.findall(r"^\[(..)\] (\w+)", result.stdout, flags=re.M) == [("ok", "sigmoid")]
-    assert "public tests: 4/4 points" in result.stdout
+    assert re.search(r"^public tests: (\d+)/\1 points", result.stdout, flags=re.M)

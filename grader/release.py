@@ -1,0 +1,410 @@
+"""The student bundle: what a student installs to do the exercises and check them.
+
+``grader release DIR`` writes a new folder DIR holding:
+
+- ``exercises/``: the stubs, generated from the solutions exactly as ``grader stubs``
+  makes them, with ``provided.py`` and ``__init__.py`` copied from the package;
+- ``autotests/``: the public tests only. Every test marked ``@pytest.mark.hidden`` is cut
+  from the source with :mod:`ast`, and so is every module-level name (an input array,
+  a helper, a fixture) that only hidden tests used: students never see a hidden test's
+  inputs, in a report or here. ``conftest.py``, ``__init__.py`` and ``pytest.ini`` stay;
+- ``grader/``: the grader runtime, for ``grader check``. The instructor tools (``stubs``,
+  ``release``, and any module that names a solution marker or a hidden test, such as
+  the nbgrader generators) are each replaced by a module that says so when used;
+- ``pyproject.toml`` (distribution ``backprop-lab-student``: the packages grader,
+  exercises and autotests, never solutions) and a student's ``README.md``.
+
+The bundle is made in a temporary folder beside DIR and checked before it is moved
+into place: a solution marker, the name of a hidden test or a ``solutions`` folder in
+it is an error, and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import autotests
+import exercises
+import grader
+from grader import __version__
+from grader import stubs as stubs_lib
+from grader.contract import EXERCISES, MAX_SCORE
+from grader.errors import GraderError
+
+DISTRIBUTION = "backprop-lab-student"
+DEPENDENCIES = ("numpy>=1.23", "pytest>=8.0", "click>=8.1", "jsonschema>=4.17")
+AUTOTEST_SUPPORT = ("__init__.py", "conftest.py", "pytest.ini")
+MARKERS = (stubs_lib.BEGIN, stubs_lib.END)
+# Instructor tools: in the bundle each becomes a module that refuses politely. Any other
+# grader module that names a solution marker or a hidden test is treated the same way.
+INSTRUCTOR_ONLY = ("release", "stubs")
+
+
+class ReleaseError(GraderError):
+    """The bundle could not be made; nothing was left at the destination."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    files: int
+    public_tests: tuple[str, ...]
+    hidden_tests_removed: tuple[str, ...]
+    hidden_inputs_removed: tuple[str, ...]  # module-level names only hidden tests used
+    instructor_modules_replaced: tuple[str, ...]
+
+
+# -- cutting the hidden tests ----------------------------------------------------------
+
+
+def _is_hidden_marker(node: ast.AST) -> bool:
+    """``pytest.mark.hidden``, ``mark.hidden``, or either called."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if not (isinstance(node, ast.Attribute) and node.attr == "hidden"):
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Attribute) and owner.attr == "mark") or (
+        isinstance(owner, ast.Name) and owner.id == "mark")
+
+
+def _mentions_hidden(node: ast.AST) -> bool:
+    return any(_is_hidden_marker(child) for child in ast.walk(node))
+
+
+def _is_hidden(node: ast.stmt) -> bool:
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+        _is_hidden_marker(d) for d in node.decorator_list)
+
+
+def _defined_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else (
+        [node.target] if isinstance(node, ast.AnnAssign) else [])
+    names = set()
+    for target in targets:
+        names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _used_names(node: ast.AST) -> set[str]:
+    """Names a node reads, including parameter names (how pytest asks for a fixture)."""
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    used |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    return used
+
+
+def _node_lines(node: ast.stmt, lines: list[str]) -> range:
+    """The source lines of a statement with its decorators and the comment block above it."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    while first > 1 and lines[first - 2].lstrip().startswith("#"):
+        first -= 1
+    return range(first, node.end_lineno + 1)
+
+
+def public_source(source: str, origin: str = "<autotest>") -> tuple[str, list[str], list[str]]:
+    """``source`` without its hidden tests and what only they used; the tests and names cut.
+
+    Raises ReleaseError when a hidden marker remains that cannot be cut by itself
+    (a module-wide ``pytestmark`` or a hidden ``pytest.param``): a bundle never guesses.
+    """
+    tree = ast.parse(source, origin)
+    lines = source.splitlines(keepends=True)
+    cut: set[int] = set()
+    removed: list[str] = []
+    orphaned: list[str] = []
+    hidden_uses: set[str] = set()
+    for node in tree.body:
+        if _is_hidden(node):
+            cut.update(_node_lines(node, lines))
+            removed.append(node.name)
+            hidden_uses |= _used_names(node)
+        elif isinstance(node, ast.ClassDef) and any(_is_hidden(m) for m in node.body):
+            rest = [m for m in node.body if not _is_hidden(m) and not (
+                isinstance(m, ast.Expr) and isinstance(m.value, ast.Constant))]
+            if not rest:  # a class of hidden tests only: an empty body would not parse
+                cut.update(_node_lines(node, lines))
+                removed.append(node.name)
+                hidden_uses |= _used_names(node)
+                continue
+            for member in node.body:
+                if _is_hidden(member):
+                    cut.update(_node_lines(member, lines))
+                    removed.append(f"{node.name}.{member.name}")
+                    hidden_uses |= _used_names(member)
+    # Then, until nothing changes: module-level names that only the cut code used.
+    while True:
+        kept = [n for n in tree.body if not set(_node_lines(n, lines)) <= cut]
+        orphans = []
+        for node in kept:
+            names = _defined_names(node)
+            if not names or not names <= hidden_uses or any(
+                    name.startswith("test") for name in names):
+                continue
+            used_elsewhere = set().union(*(_used_names(other) for other in kept if other is not node))
+            if not names & used_elsewhere:
+                orphans.append(node)
+        if not orphans:
+            break
+        for node in orphans:
+            cut.update(_node_lines(node, lines))
+            orphaned += sorted(_defined_names(node))
+            hidden_uses |= _used_names(node)
+    text = "".join(line for number, line in enumerate(lines, start=1) if number not in cut)
+    text = re.sub(r"\n{3,}(?=\S)", "\n\n\n", text).rstrip("\n") + "\n"
+    if _mentions_hidden(ast.parse(text, origin)):
+        raise ReleaseError(f"{origin}: a hidden marker is left that is not on a test function "
+                           "or class (pytestmark or pytest.param?); cut it by hand first")
+    return text, removed, orphaned
+
+
+def hidden_test_names(source: str) -> list[str]:
+    """The names of the tests in ``source`` marked hidden."""
+    tree = ast.parse(source)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _is_hidden(node):
+            names.append(node.name)
+    return names
+
+
+# -- the bundle --------------------------------------------------------------------------
+
+
+def _package_dir(module) -> Path:
+    return Path(module.__file__).resolve().parent
+
+
+def _solutions_dir() -> Path:
+    try:
+        solutions = importlib.import_module("solutions")
+    except ImportError:
+        raise ReleaseError("the reference solutions are not installed here: a release is "
+                           "made from the instructor's copy (the stubs come from them)") from None
+    return _package_dir(solutions)
+
+
+def _placeholder(module: str) -> str:
+    return f'''"""``grader.{module}`` is an instructor tool; it is not part of the student bundle."""
+
+from grader.errors import GraderError
+
+
+class NotInStudentBundle(GraderError):
+    """What any use of this module raises: one line at the command line, exit code 2."""
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+
+    def unavailable(*args, **kwargs):
+        raise NotInStudentBundle("grader.{module}." + name + " is an instructor tool; "
+                                 "it is not part of the student bundle")
+
+    return unavailable
+'''
+
+
+def _copy_grader(target: Path, hidden: list[str]) -> list[str]:
+    """The grader package without caches; instructor tools replaced. Returns those."""
+    source = _package_dir(grader)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    replaced = []
+    for path in sorted(target.rglob("*.py")):
+        module = path.relative_to(target).with_suffix("").as_posix().replace("/", ".")
+        text = path.read_text(encoding="utf-8")
+        if module in INSTRUCTOR_ONLY or _mentions(text, hidden):
+            path.write_text(_placeholder(module), encoding="utf-8")
+            replaced.append(module)
+    return replaced
+
+
+def _copy_exercises(target: Path, solutions_dir: Path) -> None:
+    target.mkdir()
+    package = _package_dir(exercises)
+    for name in ("__init__.py", "provided.py"):
+        shutil.copyfile(package / name, target / name)
+    for file_name, text in stubs_lib.generate(solutions_dir).items():
+        (target / file_name).write_text(text, encoding="utf-8")
+
+
+def _copy_autotests(target: Path) -> tuple[list[str], list[str], list[str]]:
+    target.mkdir()
+    package = _package_dir(autotests)
+    public, removed, orphaned = [], [], []
+    for name in AUTOTEST_SUPPORT:
+        shutil.copyfile(package / name, target / name)
+    for path in sorted(package.glob("test_*.py")):
+        text, tests, names = public_source(path.read_text(encoding="utf-8"), str(path))
+        (target / path.name).write_text(text, encoding="utf-8")
+        removed += tests
+        orphaned += names
+        tree = ast.parse(text)
+        public += [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+                   and n.name.startswith("test")]
+    return public, removed, orphaned
+
+
+def _packages(root: Path) -> list[str]:
+    found = []
+    for top in ("grader", "exercises", "autotests"):
+        for init in sorted((root / top).rglob("__init__.py")):
+            found.append(init.parent.relative_to(root).as_posix().replace("/", "."))
+    return found
+
+
+def _pyproject(root: Path) -> str:
+    packages = ", ".join(f'"{p}"' for p in _packages(root))
+    dependencies = "".join(f'    "{d}",\n' for d in DEPENDENCIES)
+    return f'''[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{DISTRIBUTION}"
+version = "{__version__}"
+description = "Backprop Lab for students: the exercises, their public tests, and grader check"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = [
+{dependencies}]
+
+[project.scripts]
+grader = "grader.cli:main"
+
+[tool.setuptools]
+# Named one by one: a folder a student adds here is never installed by accident.
+packages = [{packages}]
+
+[tool.setuptools.package-data]
+grader = ["schemas/*.json"]
+autotests = ["pytest.ini"]
+'''
+
+
+def _readme(public_points: dict[str, float]) -> str:
+    rows = "".join(f"| `{e.name}` | {e.title} | {e.points} |\n" for e in EXERCISES)
+    return f"""# Backprop Lab
+
+Derive backpropagation by hand: six short exercises, from the sigmoid to a trained
+two-layer network, and a self-check that tells you which mistake you made.
+
+## Install, once
+
+With Python 3.10 or newer, in this folder:
+
+```sh
+python3 -m venv .venv && . .venv/bin/activate
+pip install .
+```
+
+## Work
+
+Open `exercises/`. Each module's docstring states the maths, the shapes and a worked
+example; replace each `raise NotImplementedError` with your code. Every function takes
+and returns float64, batch-first (`X` has shape `(N, D)`), and leaves its inputs
+unchanged. `exercises/provided.py` holds helpers you may use; it is never graded.
+
+| module | what you derive | points |
+| --- | --- | ---: |
+{rows}
+## Check
+
+From this folder, after each change:
+
+```sh
+grader check            # every exercise
+grader check sigmoid    # one exercise
+```
+
+You get a verdict per exercise and, for each failed test, what was wrong and a hint.
+These public tests are worth {sum(public_points.values()):g} of the {MAX_SCORE} points. Hidden tests
+with other inputs are graded after the deadline: a passing check is a good sign, not
+the final score. `grader check --path DIR` checks another folder.
+
+## Hand in
+
+Your `exercises/` folder, as your course says (a folder or a .zip of it).
+"""
+
+
+def _mentions(text: str, hidden: list[str]) -> bool:
+    """Whether ``text`` names a solution marker or one of the ``hidden`` tests."""
+    return any(marker in text for marker in MARKERS) or any(
+        re.search(rf"\b{re.escape(name)}\b", text) for name in hidden)
+
+
+def _leaks(root: Path, hidden_names: list[str]) -> list[str]:
+    """What must never be in a bundle, found in it: ``path: what``."""
+    found = []
+    patterns = [(name, re.compile(rf"\b{re.escape(name)}\b")) for name in hidden_names]
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if "solutions" in path.relative_to(root).parts:
+            found.append(f"{rel}: a solutions folder")
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        found += [f"{rel}: the marker {m!r}" for m in MARKERS if m in text]
+        found += [f"{rel}: the hidden test {name}" for name, p in patterns if p.search(text)]
+    return found
+
+
+def build(dest: Path) -> Bundle:
+    """Write the student bundle to the new folder ``dest``."""
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ReleaseError(f"{dest}: already exists and is not an empty folder; "
+                           "choose a new one")
+    solutions_dir = _solutions_dir()
+    parent = dest.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=parent))
+    except OSError as error:
+        raise ReleaseError(f"{dest}: cannot write there ({error.strerror or error})") from None
+    try:
+        _copy_exercises(staging / "exercises", solutions_dir)
+        public, removed, orphaned = _copy_autotests(staging / "autotests")
+        hidden = [name for path in sorted(_package_dir(autotests).glob("test_*.py"))
+                  for name in hidden_test_names(path.read_text(encoding="utf-8"))]
+        replaced = _copy_grader(staging / "grader", hidden)
+        (staging / "README.md").write_text(_readme(_public_points()), encoding="utf-8")
+        (staging / "pyproject.toml").write_text(_pyproject(staging), encoding="utf-8")
+        leaks = _leaks(staging, hidden)
+        if leaks:
+            raise ReleaseError(f"the bundle would leak {leaks[0]}"
+                               + (f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""))
+        if dest.exists():
+            dest.rmdir()
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = sum(1 for p in dest.rglob("*") if p.is_file())
+    return Bundle(dest, files, tuple(public), tuple(removed), tuple(orphaned), tuple(replaced))
+
+
+def _public_points() -> dict[str, float]:
+    """Points of the public tests per exercise, read from their ``points`` markers."""
+    points: dict[str, float] = {}
+    for path in sorted(_package_dir(autotests).glob("test_*.py")):
+        exercise = path.stem.removeprefix("test_")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or _is_hidden(node):
+                continue
+            for decorator in node.decorator_list:
+                if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                        and decorator.func.attr == "points" and decorator.args
+                        and isinstance(decorator.args[0], ast.Constant)):
+                    points[exercise] = points.get(exercise, 0.0) + float(decorator.args[0].value)
+    return points
