@@ -142,7 +142,7 @@ def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_student_installs_the_bundle_and_checks_stubs_and_answers(bundle, tmp_path):
-    """Installed in a fresh venv, is solutions absent, do the stubs fail check and do the answers pass?"""
+    """Does the bundle, installed in a fresh venv, lack solutions, fail the stubs and pass the answers?"""
     venv = tmp_path / "venv"
     made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
                           text=True, env=student_env(), timeout=300)
