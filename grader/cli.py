@@ -212,3 +212,24 @@ def release(out_dir: Path) -> None:
                f"{len(bundle.hidden_tests_removed)} hidden tests and "
                f"{len(bundle.hidden_inputs_removed)} of their inputs left out; "
                f"students run: pip install {bundle.path} && grader check")
+
+
+@main.command()
+@click.argument("reports_dir", metavar="REPORTS_DIR", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", default="-", show_default=True,
+              help="The CSV file to write; - for stdout.")
+@one_line_errors
+def gradebook(reports_dir: Path, output: str) -> None:
+    """One CSV row per student (id, points per exercise, total, max, status), sorted by id."""
+    from grader import gradebook as gradebook_lib
+
+    text = gradebook_lib.to_csv(gradebook_lib.rows(reports_dir))
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    try:
+        report_io.write_atomic(target, text)
+    except OSError as error:
+        raise OutputNotWritable(target, error.strerror or str(error)) from None
+    click.echo(f"{target}: {text.count(chr(10)) - 1} student(s)", err=True)
