@@ -233,3 +233,19 @@ def gradebook(reports_dir: Path, output: str) -> None:
     except OSError as error:
         raise OutputNotWritable(target, error.strerror or str(error)) from None
     click.echo(f"{target}: {text.count(chr(10)) - 1} student(s)", err=True)
+
+
+@main.command()
+@click.argument("course_dir", metavar="COURSE_DIR", type=click.Path(path_type=Path))
+@click.option("--assignment", default="backprop", show_default=True,
+              help="The nbgrader assignment: source/<assignment>/ holds the notebooks.")
+@one_line_errors
+def nbgrader(course_dir: Path, assignment: str) -> None:
+    """Write nbgrader source notebooks, one <exercise>.ipynb each, from the single source."""
+    from grader import notebooks
+
+    written = notebooks.write_course(course_dir, assignment)
+    notebook_count = sum(path.suffix == ".ipynb" for path in written)
+    click.echo(f"{notebook_count} notebook(s) in {course_dir / 'source' / assignment}"
+               + ("; wrote nbgrader_config.py" if len(written) > notebook_count else "")
+               + f"; next: cd {course_dir} && nbgrader generate_assignment {assignment}")

@@ -1,0 +1,344 @@
+"""One autotest run inside a notebook's kernel, against the functions the notebook defines.
+
+nbgrader grades a notebook by running its cells in a Jupyter kernel: the student's
+answer cell defines the functions, and each autograder test cell then calls
+
+    from grader.notebook_runtime import run
+    run("test_mse.py::test_mse_loss_worked_example", globals())
+
+``run`` runs that one function of ``autotests/`` exactly as ``grader grade`` would: the
+same fixtures (``student``, ``reference``, ``rng`` seeded by the same pytest node id,
+``details``), the same conversion of every result to plain data, the same messages and
+hints. It prints them, and the cell's value is the points earned, which nbgrader reads
+as the cell's partial credit (``nbgrader.utils.determine_grade``: the first
+``execute_result`` that parses as a float; any output on stderr scores 0, so nothing
+here writes to stderr).
+
+There is no worker here: nbgrader already runs the student's code in this kernel. A
+call still goes through what the worker's wire does to values (copies in, plain data
+out, opaque caches kept aside), captures the student's output and warnings, and has
+the same wall-clock limit per call (SIGALRM, main thread only). CPU, memory and
+file-size limits are not applied: for those, grade the submitted notebooks with
+``grader grade``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import inspect
+import io
+import signal
+import sys
+import threading
+import time
+import traceback
+import types
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autotests
+from grader.contract import EXERCISE_NAMES, exercise_of
+from grader.limits import Limits
+from grader.pytest_plugin import DETAILS, reference_functions, test_result
+from grader.results import TestResult
+from grader.student import Opaque, Student, StudentFailure
+from grader.worker import Failure, Reply
+from grader.worker_main import CappedOutput, Handle, WireError, _describe, decode, encode
+
+AUTOTESTS = Path(autotests.__file__).resolve().parent
+FIXTURES = ("student", "reference", "rng", "details")
+# The epoch of every cache made here: a kernel is never restarted under a test.
+EPOCH = 0
+
+
+@dataclass(frozen=True)
+class AutoTest:
+    """One grading test as the grader's pytest session collects it."""
+
+    nodeid: str        # as pytest names it with the autotests folder as rootdir
+    exercise: str
+    name: str
+    points: float
+    hidden: bool
+    question: str      # the first line of its docstring
+
+
+def _marks(function) -> list:
+    marks = getattr(function, "pytestmark", [])
+    return list(marks) if isinstance(marks, (list, tuple)) else [marks]
+
+
+def _module(exercise: str) -> types.ModuleType:
+    if exercise not in EXERCISE_NAMES:
+        raise LookupError(f"no exercise {exercise!r}")
+    return importlib.import_module(f"autotests.test_{exercise}")
+
+
+@functools.cache
+def collect(exercise: str) -> tuple[AutoTest, ...]:
+    """The autotests of ``exercise`` in the order pytest runs them (definition order)."""
+    module = _module(exercise)
+    tests = []
+    for name, function in vars(module).items():
+        if not (name.startswith("test") and inspect.isfunction(function)):
+            continue
+        if function.__module__ != module.__name__:
+            continue  # imported from elsewhere: pytest would not collect it here either
+        marks = _marks(function)
+        points = next((m.args[0] for m in marks if m.name == "points"), 0)
+        doc = inspect.getdoc(function) or ""
+        tests.append(AutoTest(
+            nodeid=f"test_{exercise}.py::{name}", exercise=exercise, name=name,
+            points=float(points), hidden=any(m.name == "hidden" for m in marks),
+            question=doc.splitlines()[0] if doc else ""))
+    return tuple(tests)
+
+
+def find(nodeid: str) -> AutoTest:
+    file_name, _, name = nodeid.partition("::")
+    exercise = file_name.removeprefix("test_").removesuffix(".py")
+    for test in collect(exercise):
+        if test.nodeid == nodeid:
+            return test
+    raise LookupError(f"no autotest {nodeid!r} in {AUTOTESTS}")
+
+
+# -- the student's side, in this kernel --------------------------------------------------
+
+
+class _Deadline(BaseException):
+    """Raised into student code that ran past the wall-clock limit."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Deadline
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _plain(value):
+    """``value`` as the worker's wire delivers it: rebuilt from plain data, or WireError."""
+    tree, buffers = encode(value, np)
+    return decode(tree, buffers, np)
+
+
+class NotebookSession:
+    """What ``Student`` calls into: the notebook's functions, treated like a worker's."""
+
+    def __init__(self, namespace: dict, limits: Limits):
+        self.namespace = namespace
+        self.limits = limits
+        self.transcript: list[Reply] = []
+        self.kept: dict[int, object] = {}
+        self.next_handle = 1
+
+    def _fail(self, failure: Failure, output: str = "", dropped: int = 0) -> StudentFailure:
+        self.transcript.append(Reply(failure=failure, output=output, output_dropped=dropped))
+        return StudentFailure(failure)
+
+    def call(self, function: str, args: tuple, kwargs: dict, return_inputs: bool = False) -> Reply:
+        contract = exercise_of(function)
+        target = self.namespace.get(function)
+        if target is None or not callable(target):
+            raise self._fail(Failure("missing", f"{contract.name}.py defines no function {function}",
+                                     "AttributeError"))
+        sent = [self._outgoing(a) for a in args]
+        sent_kwargs = {k: self._outgoing(v) for k, v in kwargs.items()}
+        # What the worker receives: fresh copies, caches looked up by their handle.
+        sent, sent_kwargs = _plain([sent, sent_kwargs])
+        try:
+            call_args = [self._resolve(a) for a in sent]
+            call_kwargs = {k: self._resolve(v) for k, v in sent_kwargs.items()}
+        except LookupError as error:
+            raise self._fail(Failure("error", str(error), "ProtocolError")) from None
+        capture = CappedOutput(self.limits.output_chars)
+        started = time.monotonic()
+        with warnings.catch_warnings(record=True) as caught, \
+                contextlib.redirect_stdout(capture), contextlib.redirect_stderr(capture):
+            warnings.simplefilter("always")
+            try:
+                with _deadline(self.limits.wall_seconds):
+                    value = target(*call_args, **call_kwargs)
+            except NotImplementedError:
+                raise self._fail(Failure("not_implemented", f"{function} is not implemented yet",
+                                         "NotImplementedError"), *capture.take()) from None
+            except _Deadline:
+                raise self._fail(Failure("timeout", f"{function} took longer than "
+                                         f"{self.limits.wall_seconds:g} s of wall-clock time"),
+                                 *capture.take()) from None
+            except KeyboardInterrupt:
+                raise  # the person at the keyboard, not the student's code
+            except BaseException as error:  # SystemExit too, as in the worker
+                raise self._fail(Failure("error", _describe(error), type(error).__name__,
+                                         _traceback(error)), *capture.take()) from None
+        seconds = time.monotonic() - started
+        output, dropped = capture.take()
+        keep = contract.function(function).opaque_results
+        if keep and type(value) in (tuple, list):
+            value = type(value)(self._keep(item) if i in keep else item
+                                for i, item in enumerate(value))
+        after = [None if isinstance(a, Handle) else b for a, b in zip(sent, call_args)]
+        try:
+            value, after = _plain([value, after])
+        except WireError as error:
+            raise self._fail(Failure("error", f"the result is {error}", "WireError"),
+                             output, dropped) from None
+        except Exception as error:  # a hostile value that breaks while being read
+            raise self._fail(Failure("error", "the result could not be read: " + _describe(error),
+                                     "WireError"), output, dropped) from None
+        reply = Reply(value=self._incoming(value), output=output, output_dropped=dropped,
+                      warnings=[_describe_warning(w) for w in caught[:20]], seconds=seconds,
+                      inputs_after=after if return_inputs else None)
+        self.transcript.append(reply)
+        return reply
+
+    def _outgoing(self, value):
+        if isinstance(value, Opaque):
+            if value.epoch != EPOCH:
+                raise self._fail(Failure("error", "a cache from before the worker was restarted "
+                                                  "cannot be used"))
+            return value.handle
+        return value
+
+    def _resolve(self, value):
+        if isinstance(value, Handle):
+            if value.id not in self.kept:
+                raise LookupError("a handle that this worker does not hold")
+            return self.kept[value.id]
+        return value
+
+    def _keep(self, value) -> Handle:
+        handle = Handle(self.next_handle)
+        self.next_handle += 1
+        self.kept[handle.id] = value
+        return handle
+
+    def _incoming(self, value):
+        if isinstance(value, Handle):
+            return Opaque(value, EPOCH)
+        if type(value) in (tuple, list):
+            return type(value)(self._incoming(v) for v in value)
+        return value
+
+
+def _traceback(error: BaseException) -> str:
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    lines = [line for line in trace.splitlines(keepends=True) if "notebook_runtime.py" not in line]
+    return "".join(lines)[-8000:]
+
+
+def _describe_warning(w) -> str:
+    return "%s: %s" % (getattr(w.category, "__name__", "Warning"), str(w.message)[:500])
+
+
+# -- running one autotest -----------------------------------------------------------------
+
+
+class _Item:
+    """The part of a pytest item that ``grader.pytest_plugin.test_result`` reads."""
+
+    def __init__(self, nodeid: str, name: str, marks: list):
+        self.nodeid = nodeid
+        self.name = name
+        self._marks = marks
+        self.stash = pytest.Stash()
+
+    def get_closest_marker(self, name: str, default=None):
+        return next((mark for mark in self._marks if mark.name == name), default)
+
+
+def _fixtures(function, item: _Item, session: NotebookSession) -> dict:
+    values = {}
+    for name in inspect.signature(function).parameters:
+        if name == "student":
+            session.transcript = []
+            values[name] = Student(session)
+        elif name == "reference":
+            if item.get_closest_marker("hidden") is None:
+                raise RuntimeError("a public test may not use the reference solutions")
+            reference = reference_functions()
+            if reference is None:
+                raise RuntimeError("the reference solutions are not installed here")
+            values[name] = reference
+        elif name == "rng":
+            values[name] = np.random.default_rng(zlib.crc32(item.nodeid.encode()))
+        elif name == "details":
+            item.stash[DETAILS] = {}
+            values[name] = item.stash[DETAILS]
+        else:
+            raise RuntimeError(f"{item.nodeid} asks for a fixture the notebook runtime does not "
+                               f"provide: {name} (known: {', '.join(FIXTURES)})")
+    return values
+
+
+def run_test(nodeid: str, namespace: dict, limits: Limits | None = None) -> TestResult:
+    """The result ``grader grade`` would record for ``nodeid``, with the notebook's functions."""
+    test = find(nodeid)
+    function = getattr(_module(test.exercise), test.name)
+    item = _Item(nodeid, test.name, _marks(function))
+    session = NotebookSession(namespace, limits or Limits())
+    error = None
+    # Whatever the checks themselves print or warn stays out of the cell, as pytest's
+    # capture keeps it out of a report; the student's own output is in the transcript.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            function(**_fixtures(function, item, session))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as raised:  # what pytest records for a test's call
+            error = raised
+    return test_result(item, error, session.transcript)
+
+
+def describe(result: TestResult, hidden: bool) -> str:
+    """What a test cell prints: the verdict, then the report's message and hint."""
+    from grader.render import STATUS_WORDS
+
+    tag = " (hidden test)" if hidden else ""
+    lines = [f"{result.name}{tag}: {STATUS_WORDS.get(result.status, result.status)}, "
+             f"{result.score:g}/{result.max_score:g} points"]
+    if result.message:
+        lines.append(f"    {result.message}")
+    if result.hint:
+        lines.append(f"    hint: {result.hint}")
+    for warning in result.details.get("warnings", [])[:3]:
+        lines.append(f"    your code warned: {warning}")
+    if result.details.get("output"):
+        printed = result.details["output"].rstrip("\n").splitlines()
+        lines.append("    your code printed:")
+        lines += [f"      {line}" for line in printed[:20]]
+        if len(printed) > 20:
+            lines.append(f"      ... {len(printed) - 20} more lines")
+    return "\n".join(lines)
+
+
+def run(nodeid: str, namespace: dict) -> float:
+    """Run one autotest on the notebook's functions, print its verdict, return its points.
+
+    The return value is the cell's output, which nbgrader takes as the partial credit.
+    """
+    result = run_test(nodeid, namespace)
+    print(describe(result, find(nodeid).hidden), file=sys.stdout)
+    return float(result.score)
