@@ -249,3 +249,22 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
     click.echo(f"{notebook_count} notebook(s) in {course_dir / 'source' / assignment}"
                + ("; wrote nbgrader_config.py" if len(written) > notebook_count else "")
                + f"; next: cd {course_dir} && nbgrader generate_assignment {assignment}")
+
+
+@main.command()
+@click.argument("out", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date",
+                                                        "after_published", "visible"]),
+              default="after_published", show_default=True,
+              help="When students see the hidden tests' results on Gradescope.")
+@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
+              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The project source to bundle (default: this folder, or the grader's checkout).")
+@one_line_errors
+def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None) -> None:
+    """Build the Gradescope autograder zip: setup.sh, run_autograder and the project source."""
+    from grader import gradescope as gradescope_lib
+
+    names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout)
+    click.echo(f"{out}: {len(names)} files; upload it as the assignment's autograder")
