@@ -96,7 +96,8 @@ def check_close(got, want, what: str, *, rtol: float = RTOL, atol: float = ATOL,
         details.update(
             shape=list(want_values.shape), index=list(index),
             expected=_plain(want_values[index]), received=_plain(got_values[index]),
-            max_abs_error=float(error[index]), mismatched=int(bad.sum()), size=int(bad.size),
+            max_abs_error=_plain(float(error[index])), mismatched=int(bad.sum()),
+            size=int(bad.size),
         )
         shape = f" of shape {want_values.shape}" if want_values.ndim else ""
         raise GradeFailure(

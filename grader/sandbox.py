@@ -3,11 +3,16 @@
 ``bubblewrap``: the worker gets its own user, PID, network, IPC and UTS namespaces, dies
 with its parent, runs in a new session, and sees only read-only binds of the system
 libraries, the interpreter with its standard library (every site-packages folder masked
-by an empty tmpfs) and numpy, a tmpfs ``/tmp``, and its own folder, the one writable
-place. No home, no project tree, no reference solutions.
+by an empty tmpfs) and numpy, a small tmpfs ``/tmp``, and its own folder. No home, no
+project tree, no reference solutions, no reports.
 
 ``basic``: the same interpreter flags, clean environment and rlimits, and an empty
 path, but the filesystem and network of the user running the grader.
+
+In both, where the kernel allows it, a seccomp filter that the worker installs on itself
+before any student code runs refuses every new process, trace, socket and signal to
+another process; and the worker's guard (an audit hook, see ``worker_main``) refuses
+and records what student code reaches for outside its own view.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import site
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -27,6 +32,7 @@ from grader.errors import GraderError
 INSIDE_ROOT = Path("/sandbox")
 INSIDE_LIB = Path("/opt/backprop-lab/lib")
 NOBODY = 65534
+TMP_BYTES = 64 * 1024 * 1024  # the size of the tmpfs /tmp inside bubblewrap
 
 
 class IsolationUnavailable(GraderError):
@@ -47,9 +53,17 @@ class Layout:
     config: Path
 
 
+def _seccomp_default() -> bool:
+    return seccomp_works() is None
+
+
 @dataclass(frozen=True)
 class Isolation:
     mechanism: str  # "bubblewrap" or "basic"
+    # Why a weaker isolation than asked for is in force ("" when it is what was asked).
+    reason: str = ""
+    # Whether each worker installs the seccomp filter (probed once per process).
+    seccomp: bool = field(default_factory=_seccomp_default)
 
     def layout(self, root: Path) -> Layout:
         inside = INSIDE_ROOT if self.mechanism == "bubblewrap" else root
@@ -65,19 +79,79 @@ class Isolation:
         return [*bwrap_prefix(root, numpy_dirs), *python]
 
     def describe(self) -> dict:
+        """The report's account of the isolation in force (the runner adds the limits)."""
+        if self.seccomp:
+            processes = ("none: a seccomp filter refuses fork, exec, clone of anything but a "
+                         "thread, ptrace, sockets and signals to other processes")
+        else:
+            why = seccomp_works() or "no seccomp filter"
+            processes = (f"refused by the guard only ({why}); RLIMIT_NPROC bounds the rest"
+                         + (", but not for root" if _root() else ""))
+        guard = ("an audit hook refuses and records, in the report's integrity section: "
+                 "imports of the grader and of ctypes, new processes, sockets, reads outside "
+                 "the interpreter, numpy and the worker's folder, writes outside its home")
         if self.mechanism == "bubblewrap":
-            return {"mechanism": "bubblewrap", "namespaces": ["user", "pid", "net", "ipc", "uts"],
-                    "filesystem": "read-only system libraries, interpreter and numpy; "
-                                  "the submission's copy is the only writable place",
-                    "network": "none"}
+            tmp = f"a {TMP_BYTES} byte tmpfs" if bwrap_sizes_tmpfs() else "a tmpfs"
+            return {"mechanism": "bubblewrap",
+                    "namespaces": ["user", "pid", "net", "ipc", "uts", "cgroup"],
+                    "filesystem": "read-only: system libraries, the interpreter and its "
+                                  "standard library, numpy; writable: the folder that holds "
+                                  "the worker's (the guard keeps writes to its home); "
+                                  f"/tmp is {tmp}; nothing else exists",
+                    "network": "none (an empty network namespace)",
+                    "processes": processes + "; the PID namespace ends every one with its worker",
+                    "seccomp": self.seccomp, "guard": guard}
         return {"mechanism": "basic", "namespaces": [],
-                "filesystem": "the grader's user can read, the worker can too",
-                "network": "the grader's"}
+                "filesystem": "the grader's user's; only the guard keeps student code to the "
+                              "interpreter, numpy and its own folder",
+                "network": "the grader's, but sockets are refused"
+                           + (" by the seccomp filter" if self.seccomp else " by the guard"),
+                "processes": processes + "; a worker's whole family is killed when it closes",
+                "seccomp": self.seccomp, "guard": guard,
+                "note": "basic isolation: rlimits, seccomp and the guard, no namespaces"
+                        + (f" ({self.reason})" if self.reason else "")}
+
+
+def _root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def interpreter() -> str:
     """The real interpreter behind this one (a venv's python is a link to it)."""
     return os.path.realpath(sys.executable)
+
+
+@functools.cache
+def stdlib_dirs() -> tuple[Path, ...]:
+    """The standard library's folders (pure and platform-specific) of the real interpreter."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix,
+            "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix}
+    paths = sysconfig.get_paths(vars=base)
+    return tuple(sorted({Path(paths[key]).resolve() for key in ("stdlib", "platstdlib")}))
+
+
+@functools.cache
+def native_dirs() -> tuple[Path, ...]:
+    """Where the standard library's native modules are (lib-dynload)."""
+    found = {folder / "lib-dynload" for folder in stdlib_dirs()}
+    dynload = sysconfig.get_config_var("DESTSHARED")
+    if dynload:
+        found.add(Path(dynload))
+    return tuple(sorted({p.resolve() for p in found if p.is_dir()}))
+
+
+@functools.cache
+def site_package_dirs() -> tuple[Path, ...]:
+    """Every site-packages or dist-packages folder this interpreter might know."""
+    candidates = set(site.getsitepackages()) | {site.getusersitepackages()}
+    for base in {sys.prefix, sys.base_prefix, "/usr", "/usr/local"}:
+        paths = sysconfig.get_paths(vars={"base": base, "platbase": base})
+        candidates |= {paths["purelib"], paths["platlib"]}
+    candidates |= {p for p in sys.path if p and "-packages" in p}
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages",
+                    "/usr/lib/python3/dist-packages"):
+        candidates |= {str(p) for p in Path("/").glob(pattern.lstrip("/"))}
+    return tuple(sorted({Path(c).resolve() for c in candidates if Path(c).is_dir()}))
 
 
 def _system_dirs() -> list[list[str]]:
@@ -102,13 +176,7 @@ def _python_binds() -> tuple[list[Path], list[Path]]:
     libdir = Path(sysconfig.get_config_var("LIBDIR") or stdlib.parent).resolve()
     binds = [p for p in {exe.parent, stdlib, libdir} if not _under(p, [Path("/usr")])]
     roots = binds + [Path("/usr")]
-    candidates = set(site.getsitepackages()) | {site.getusersitepackages()}
-    for base in {sys.prefix, sys.base_prefix, "/usr", "/usr/local"}:
-        paths = sysconfig.get_paths(vars={"base": base, "platbase": base})
-        candidates |= {paths["purelib"], paths["platlib"]}
-    candidates |= {p for p in sys.path if p and "-packages" in p}
-    masks = sorted({Path(c).resolve() for c in candidates if Path(c).is_dir()
-                    and _under(Path(c).resolve(), roots)})
+    masks = [p for p in site_package_dirs() if _under(p, roots)]
     # The project's own packages, wherever they are installed.
     for name in ("solutions", "autotests", "grader", "exercises"):
         module = sys.modules.get(name)
@@ -116,7 +184,9 @@ def _python_binds() -> tuple[list[Path], list[Path]]:
             folder = Path(module.__file__).resolve().parent
             if _under(folder, roots) and not any(_under(folder, [m]) for m in masks):
                 masks.append(folder)
-    return sorted(binds), masks
+    # A mask inside another mask would be mounted on a folder that no longer exists.
+    masks = [m for m in masks if not any(o != m and _under(m, [o]) for o in masks)]
+    return sorted(binds), sorted(masks)
 
 
 def bwrap_prefix(root: Path, numpy_dirs: list[Path]) -> list[str]:
@@ -133,8 +203,11 @@ def bwrap_prefix(root: Path, numpy_dirs: list[Path]) -> list[str]:
         args += ["--tmpfs", str(folder)]
     for folder in numpy_dirs:
         args += ["--ro-bind", str(folder), str(INSIDE_LIB / folder.name)]
-    args += ["--bind", str(root), str(INSIDE_ROOT), "--tmpfs", "/tmp",
-             "--proc", "/proc", "--dev", "/dev", "--chdir", str(INSIDE_ROOT / "home")]
+    args += ["--bind", str(root), str(INSIDE_ROOT)]
+    if bwrap_sizes_tmpfs():
+        args += ["--size", str(TMP_BYTES)]
+    args += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+             "--chdir", str(INSIDE_ROOT / "home")]
     return args
 
 
@@ -156,6 +229,35 @@ def bwrap_works() -> str | None:
     return None
 
 
+@functools.cache
+def bwrap_sizes_tmpfs() -> bool:
+    """Whether this bwrap takes --size for a tmpfs (bubblewrap 0.6 and later)."""
+    try:
+        probe = subprocess.run(["bwrap", "--unshare-user", "--ro-bind", "/", "/",
+                                "--size", "1048576", "--tmpfs", "/tmp", "true"],
+                               capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+@functools.cache
+def seccomp_works() -> str | None:
+    """None when a worker here can install its seccomp filter, else the reason it cannot."""
+    from grader import worker_main
+
+    try:
+        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
+                                "--probe-seccomp"], capture_output=True, timeout=20,
+                               env={"PATH": "/usr/bin:/bin"})
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"the seccomp probe failed to run ({error})"
+    if probe.returncode != 0:
+        text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+        return text[-1] if text else f"the seccomp probe exited with {probe.returncode}"
+    return None
+
+
 def choose(requested: str = "auto") -> tuple[Isolation, str | None]:
     """The isolation to use, and a note for stderr when it is weaker than asked for."""
     if requested == "basic":
@@ -165,5 +267,6 @@ def choose(requested: str = "auto") -> tuple[Isolation, str | None]:
         return Isolation("bubblewrap"), None
     if requested == "bubblewrap":
         raise IsolationUnavailable(reason)
-    return Isolation("basic"), (f"isolation: basic (rlimits only): {reason}; "
-                                "student code can read what this user can read")
+    return Isolation("basic", reason=reason), (
+        f"isolation: basic (no namespaces): {reason}; "
+        "student code sees this user's filesystem, kept from it only by the worker's guard")

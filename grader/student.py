@@ -64,9 +64,11 @@ class StudentSession:
             self.worker = None
 
     def _collect_refusals(self) -> None:
+        """The worker's refusals into ``integrity``: each different one once, at most 100."""
         if self.worker is not None and self.worker.refusals:
-            room = 100 - len(self.integrity)
-            self.integrity.extend(self.worker.refusals[:max(room, 0)])
+            for refusal in self.worker.refusals:
+                if len(self.integrity) < 100 and refusal not in self.integrity:
+                    self.integrity.append(refusal)
             self.worker.refusals.clear()
 
     def _discard_worker(self) -> None:

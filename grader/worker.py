@@ -27,7 +27,7 @@ import exercises
 from grader import worker_main
 from grader.errors import EXIT_NOT_GRADED, GraderError
 from grader.limits import Limits
-from grader.sandbox import Isolation
+from grader.sandbox import Isolation, native_dirs, site_package_dirs, stdlib_dirs
 from grader.worker_main import Handle, WireError
 
 WORKER_MAIN = Path(worker_main.__file__).resolve()
@@ -104,6 +104,20 @@ def forbidden_paths() -> list[Path]:
     return folders
 
 
+def guard_config(inside_root: Path, lib: Path) -> dict:
+    """What the worker's guard lets student code read, write and load, as the worker sees
+    it: the standard library, numpy and the worker's own folder; writes in its home only."""
+    return {
+        "modules": ["solutions", "autotests", "grader"],
+        "hidden": [str(p) for p in forbidden_paths()],
+        "packages": [str(p) for p in site_package_dirs()],
+        "numpy": [str(lib / location.name) for location in numpy_locations()],
+        "native": [str(p) for p in native_dirs()],
+        "read": [str(p) for p in stdlib_dirs()] + [str(inside_root)],
+        "write": [str(inside_root / "home")],
+    }
+
+
 def numpy_locations() -> list[Path]:
     """numpy's package folder and, for wheels, the folder of its bundled libraries."""
     package = Path(np.__file__).resolve().parent
@@ -154,8 +168,8 @@ class Worker:
             "path": [str(inside_root / "pkg"), str(lib)],
             "cwd": str(inside_root / "home"),
             "modules": sorted(self.sources),
-            "guard": {"modules": ["solutions", "autotests", "grader"],
-                      "paths": [str(p) for p in forbidden_paths()]},
+            "guard": guard_config(inside_root, lib),
+            "seccomp": self.isolation.seccomp,
             "stderr": str(inside_root / "stderr.log"),
         }
 
@@ -236,10 +250,9 @@ class Worker:
         if hasattr(process, "kill_all"):  # forked by the zygote, which knows its pid
             process.kill_all()
             return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        # The worker, everything it started, and whatever of that escaped into a new
+        # session but is still its descendant (the worker adopts orphans).
+        worker_main.kill_family(process.pid)
         try:
             process.kill()
         except ProcessLookupError:
@@ -291,7 +304,10 @@ class Worker:
         status = reply.get("status")
         if status not in ("error", "not_implemented", "missing"):
             raise WorkerDied(self._protocol_failure("unknown status"))
-        failure = Failure(status=status, message=str(reply.get("message", "")),
+        message = str(reply.get("message", ""))
+        if dropped > 0:
+            message += f" ({dropped} more characters of output were cut)"
+        failure = Failure(status=status, message=message,
                           kind=str(reply.get("type", "")),
                           traceback=str(reply.get("traceback", "")), output=output)
         return Reply(failure=failure, output=output, output_dropped=dropped, seconds=seconds)

@@ -446,6 +446,8 @@ class Worker:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["--probe-seccomp"]:
+        return probe_seccomp()
     with open(argv[1], encoding="utf-8") as stream:
         config = json.load(stream)
     if config.get("mode") == "zygote":
@@ -455,29 +457,268 @@ def main(argv: list[str]) -> int:
 
 
 def run_worker(config: dict, rfd: int, wfd: int) -> int:
-    """Become one submission's worker: limits, path, guard, then answer calls until EOF."""
+    """Become one submission's worker: limits, containment, guard, then answer calls until EOF."""
     _set_limits(config["limits"])
+    # Before numpy, so that a failure here reaches the real stderr: fail closed.
+    contain(seccomp=config.get("seccomp", False))
     for entry in reversed(config["path"]):
         sys.path.insert(0, entry)
     os.chdir(config["cwd"])
+    os.environ["TMPDIR"] = config["cwd"]  # tempfile's default: the one writable place
+    sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE
     worker = Worker(config)
-    for name in list(sys.modules):
-        # A module imported before the guard could otherwise be reached from sys.modules.
-        if name.partition(".")[0] in config.get("guard", {}).get("modules", ()):
-            del sys.modules[name]
     install_guard(config.get("guard", {}), worker.refusals)
     send(wfd, {"ok": True, "ready": True, "pid": os.getpid()}, worker.np)
     worker.serve(rfd, wfd)
     return 0
 
 
+# -- containment: what the kernel enforces, whatever the student's code does ---------
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP = 1, 4, 22
+PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 36, 38
+SECCOMP_MODE_FILTER = 2
+
+# Per machine: the audit architecture and the numbers of the system calls the filter
+# names. Creating a process, tracing or signalling another, and opening a socket.
+SYSCALLS = {
+    "x86_64": (0xC000003E, {
+        "fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "clone": 56, "clone3": 435,
+        "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "socket": 41,
+        "io_uring_setup": 425, "tkill": 200, "pidfd_send_signal": 424,
+        "kill": 62, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297}),
+    "aarch64": (0xC00000B7, {
+        "execve": 221, "execveat": 281, "clone": 220, "clone3": 435,
+        "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "socket": 198,
+        "io_uring_setup": 425, "tkill": 130, "pidfd_send_signal": 424,
+        "kill": 129, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}),
+}
+DENIED_SYSCALLS = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv",
+                   "process_vm_writev", "socket", "io_uring_setup", "tkill", "pidfd_send_signal")
+SELF_SIGNALS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # first argument: a pid
+CLONE_THREAD = 0x00010000
+
+
+def seccomp_program(machine: str, pid: int) -> list[tuple[int, int, int, int]] | None:
+    """A classic-BPF seccomp filter, as (code, jt, jf, k) rows; None for an unknown machine.
+
+    Refused with EPERM: fork, vfork, exec, clone of anything but a thread, tracing,
+    sockets, io_uring, and signals to any process but ``pid``. clone3 answers ENOSYS so
+    that the C library falls back to clone, whose flags the filter can read. Every other
+    system call is allowed: this bounds processes, it is not a general sandbox.
+    """
+    import errno
+
+    if machine not in SYSCALLS:
+        return None
+    arch, numbers = SYSCALLS[machine]
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, errno_ = 0x7FFF0000, 0x00050000
+    low, high = (16, 20) if sys.byteorder == "little" else (20, 16)  # args[0], 32 bits each
+    rows: list[tuple] = []  # (code, k, label_if_true, label_if_false) or ("label", name)
+
+    def op(code, k, yes=None, no=None):
+        rows.append((code, k, yes, no))
+
+    op(ld, 4)                                    # seccomp_data.arch
+    op(jeq, arch, None, "deny")
+    op(ld, 0)                                    # seccomp_data.nr
+    if machine == "x86_64":
+        op(jge, 0x40000000, "deny", None)        # the x32 ABI
+    for name in DENIED_SYSCALLS:
+        if name in numbers:
+            op(jeq, numbers[name], "deny", None)
+    op(jeq, numbers["clone3"], "enosys", None)
+    op(jeq, numbers["clone"], "clone", None)
+    for name in SELF_SIGNALS:
+        op(jeq, numbers[name], "self", None)
+    op(ret, allow)
+    rows.append(("label", "clone"))
+    op(ld, low)
+    op(jset, CLONE_THREAD, "allow", "deny")
+    rows.append(("label", "self"))
+    op(ld, high)
+    op(jeq, 0, None, "deny")
+    op(ld, low)
+    op(jeq, pid, "allow", "deny")
+    rows.append(("label", "allow"))
+    op(ret, allow)
+    rows.append(("label", "deny"))
+    op(ret, errno_ | errno.EPERM)
+    rows.append(("label", "enosys"))
+    op(ret, errno_ | errno.ENOSYS)
+
+    labels, index = {}, 0
+    for row in rows:
+        if row[0] == "label":
+            labels[row[1]] = index
+        else:
+            index += 1
+    program, index = [], 0
+    for row in rows:
+        if row[0] == "label":
+            continue
+        code, k, yes, no = row
+        jt = labels[yes] - index - 1 if yes else 0
+        jf = labels[no] - index - 1 if no else 0
+        program.append((code, jt, jf, k))
+        index += 1
+    return program
+
+
+def _prctl(option: int, arg2: int, arg3: int = 0) -> None:
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    prctl.restype = ctypes.c_int
+    if prctl(option, arg2, arg3, 0, 0) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "prctl(%d): %s" % (option, os.strerror(code)))
+
+
+def contain(seccomp: bool) -> None:
+    """Die with the parent, adopt orphans, and with ``seccomp`` have the kernel refuse every
+    new process, trace, socket and signal to another process for the rest of this life.
+
+    Raises OSError when the filter cannot be installed: a worker that was promised one
+    does not run without it.
+    """
+    import ctypes
+    import signal
+
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Orphaned descendants become ours, so they stay in the family that closing kills.
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    if not seccomp:
+        return
+    machine = os.uname().machine
+    program = seccomp_program(machine, os.getpid())
+    if program is None:
+        raise OSError(38, "no seccomp filter for a %s machine" % machine)
+
+    class Row(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                    ("k", ctypes.c_uint32)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Row))]
+
+    rows = (Row * len(program))(*[Row(*row) for row in program])
+    fprog = Program(len(program), rows)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
+
+
+def probe_seccomp() -> int:
+    """Exit 0 when a worker here can have the kernel refuse it a new process."""
+    try:
+        contain(seccomp=True)
+    except OSError as error:
+        print("seccomp: %s" % error, file=sys.stderr)
+        return 2
+    try:
+        pid = os.fork()
+    except PermissionError:
+        return 0
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print("seccomp: the filter let a fork through", file=sys.stderr)
+    return 3
+
+
+def kill_family(pid: int) -> None:
+    """SIGKILL ``pid`` with every descendant, and everything in its process group or session.
+
+    The family is stopped first, round after round until no new member appears, so that
+    nothing forks while it is being counted; then all of it is killed. Cheap (a scan of
+    /proc) and called only when a worker is closed or has failed.
+    """
+    import signal
+
+    spared = {os.getpid(), os.getppid(), 0, 1}
+    stopped: set[int] = set()
+    for _ in range(32):
+        family = _family(pid) - stopped - spared
+        if not family:
+            break
+        for member in family:
+            try:
+                os.kill(member, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped |= family
+    for member in stopped | {pid}:
+        if member not in spared:
+            try:
+                os.kill(member, signal.SIGKILL)
+            except OSError:
+                pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill_orphans() -> None:
+    """In the zygote, between workers: kill and collect every process it has adopted."""
+    for orphan in _family(os.getpid()) - {os.getpid()}:
+        kill_family(orphan)
+    _reap()
+
+
+def _reap() -> None:
+    """Collect the exit status of every child that has ended (adopted orphans included)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _family(pid: int) -> set[int]:
+    """``pid``, its descendants, and the members of the group and session it leads."""
+    children: dict[int, list[int]] = {}
+    family = {pid}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return family
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as stream:
+                data = stream.read()
+        except OSError:
+            continue
+        fields = data[data.rfind(b")") + 2:].split()
+        try:
+            member = int(entry)
+            parent, group, session = int(fields[1]), int(fields[2]), int(fields[3])
+        except (IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(member)
+        if group == pid or session == pid:
+            family.add(member)
+    todo = list(family)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in family:
+                family.add(child)
+                todo.append(child)
+    return family
+
+
 def _die_with_parent() -> None:
     """Ask the kernel to kill this process when its parent dies (Linux prctl)."""
-    try:
-        import ctypes
-        import signal
+    import signal
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
 
@@ -502,6 +743,14 @@ def zygote(config: dict) -> int:
     import numpy  # noqa: F401
 
     _die_with_parent()
+    try:
+        # Not dumpable: a worker it forks cannot read or write its memory through /proc.
+        _prctl(PR_SET_DUMPABLE, 0)
+        # Whatever a worker leaves behind when it dies is adopted here, and killed with
+        # the next "kill": nothing a student starts outlives the worker it came from.
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except OSError:
+        pass
     control = socket.socket(fileno=config["control_fd"])
     control.send(json.dumps({"ready": True}).encode())
 
@@ -530,6 +779,7 @@ def zygote(config: dict) -> int:
         request = json.loads(packet)
         op = request.get("op")
         if op == "fork":
+            _kill_orphans()  # one worker at a time: nothing of the last one may remain
             pid = os.fork()
             if pid == 0:
                 code = 1
@@ -547,57 +797,221 @@ def zygote(config: dict) -> int:
                 os.close(fd)
             reply = {"pid": pid}
         elif op == "kill":
-            for target in (-request["pid"], request["pid"]):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            kill_family(request["pid"])
             reply = {"status": status_of(request["pid"], 5.0)}
+            _kill_orphans()
         elif op == "wait":
             reply = {"status": status_of(request["pid"], float(request.get("timeout", 1.0)))}
+            if reply["status"] != "running":
+                _kill_orphans()  # what the dead worker started dies with it
         else:
             reply = {"error": "unknown request"}
         control.send(json.dumps(reply).encode())
 
 
-# Events that start processes, open sockets or reach for raw memory.
-REFUSED_EVENTS = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
-                  "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn", "socket.__new__",
-                  "socket.connect", "socket.bind", "os.putenv", "sys.addaudithook")
+# -- the guard: refusals raised into student code and recorded for the report --------
 
-
-class Refused(PermissionError):
-    """What the guard raises into student code that tried something it may not."""
+# Refused whatever their arguments: new processes, signals to other processes, sockets,
+# a second audit hook, the collector's views of every object (the way to reach this
+# guard's own hook), changes of directory and links (which would let a path mean one
+# thing when checked and another when used), and the environment children inherit.
+REFUSED_EVENTS = frozenset((
+    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
+    "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
+    "resource.prlimit", "socket.__new__", "socket.connect", "socket.bind", "socket.sendto",
+    "socket.sendmsg", "sys.addaudithook", "sys._current_frames", "gc.get_objects",
+    "gc.get_referrers", "gc.get_referents", "os.chdir", "os.symlink", "os.link", "os.putenv",
+    "os.unsetenv"))
+# Modules student code may not import, besides the grader's own: raw memory and native
+# calls, and the module that creates processes without an audit event of its own.
+GUARDED_MODULES = frozenset(("ctypes", "_ctypes", "_posixsubprocess"))
+# The standard library's native modules student code may load: none of them reads files,
+# starts processes or runs another interpreter behind the audit hook's back.
+NATIVE_MODULES = frozenset((
+    "_asyncio", "_bisect", "_blake2", "_bz2", "_codecs_cn", "_codecs_hk", "_codecs_iso2022",
+    "_codecs_jp", "_codecs_kr", "_codecs_tw", "_contextvars", "_csv", "_datetime", "_decimal",
+    "_elementtree", "_hashlib", "_heapq", "_json", "_lsprof", "_lzma", "_md5",
+    "_multibytecodec", "_multiprocessing", "_opcode", "_pickle", "_queue", "_random", "_sha1",
+    "_sha2", "_sha256", "_sha3", "_sha512", "_socket", "_statistics", "_struct", "_typing",
+    "_uuid", "_zoneinfo", "array", "binascii", "cmath", "fcntl", "math", "mmap", "pyexpat",
+    "resource", "select", "unicodedata", "zlib"))
+# Events that change the filesystem: (positions of paths, positions of dir_fd arguments).
+CHANGE_EVENTS = {
+    "os.remove": ((0,), (1,)), "os.rmdir": ((0,), (1,)), "os.mkdir": ((0,), (2,)),
+    "os.rename": ((0, 1), (2, 3)), "os.truncate": ((0,), ()), "os.chmod": ((0,), (2,)),
+    "os.chown": ((0,), (3,)), "os.utime": ((0,), (3,)), "os.setxattr": ((0,), ()),
+    "os.removexattr": ((0,), ()),
+}
+DEVICES = frozenset(("/dev/null/", "/dev/zero/", "/dev/random/", "/dev/urandom/", "/dev/full/"))
 
 
 def install_guard(guard: dict, refusals: list) -> None:
-    """An audit hook, installed before any student code runs, that refuses and records
-    imports of the grader's own packages, process creation, sockets, ctypes, and file
-    access under the project's folders. Evidence, not proof: the sandbox is the defence."""
-    forbidden_modules = frozenset(guard.get("modules", ()))
-    forbidden_paths = tuple(p.rstrip("/") + "/" for p in guard.get("paths", ()))
-    realpath = os.path.realpath
+    """An audit hook, installed before any student code runs, that refuses and records:
+    imports of the grader's packages and of modules that reach past the hook; native
+    modules from anywhere but the standard library and numpy; new processes, signals to
+    others and sockets; reads outside the interpreter, numpy, this worker's folder and its
+    own /proc entry; writes outside the worker's home; and the collector's views of all
+    objects, through which the hook itself could be reached and changed.
 
-    def refuse(event, detail):
-        if len(refusals) < 50:
-            refusals.append({"event": event, "detail": str(detail)[:200]})
-        raise Refused("refused by the grader's sandbox: %s %s" % (event, str(detail)[:200]))
+    The hook keeps everything it uses in default arguments bound here (frozensets and C
+    functions), so student code that patches os, os.path or builtins does not change what
+    it checks. Evidence, not proof: a sandbox and the seccomp filter are the defence.
 
-    def hook(event, args):
-        if event == "import":
-            if args[0].partition(".")[0] in forbidden_modules:
-                refuse(event, args[0])
-        elif event in REFUSED_EVENTS or event.startswith("ctypes."):
-            refuse(event, args[0] if args else "")
-        elif event in ("open", "os.listdir", "os.scandir", "os.chdir") and forbidden_paths:
-            path = args[0] if args else None
-            if isinstance(path, (str, bytes)) and not isinstance(path, int):
-                if isinstance(path, bytes):
-                    path = path.decode("utf-8", "replace")
-                full = realpath(path) + "/"
-                if full.startswith(forbidden_paths):
-                    refuse(event, path)
+    ``guard`` names folders as the worker sees them: ``read`` (may be read), ``write``
+    (may be written), ``numpy`` (readable, and native modules may load from them),
+    ``native`` (where the standard library's native modules are), ``packages``
+    (site-packages: unreadable but for numpy), ``hidden`` (never readable) and
+    ``modules`` (never importable).
+    """
+    import _posixsubprocess
+    import stat
 
+    forbidden = frozenset(guard.get("modules", ())) | GUARDED_MODULES
+    for name in list(sys.modules):
+        # A module imported before the guard could otherwise be reached from sys.modules.
+        if name.partition(".")[0] in forbidden and name != "_posixsubprocess":
+            del sys.modules[name]
+
+    def folders(key):
+        return tuple(os.path.realpath(p).rstrip("/") + "/" for p in guard.get(key, ()))
+
+    program = os.path.dirname(os.path.realpath(__file__))
+    numpy_dirs = folders("numpy")
+    writable = folders("write")
+    # The interpreter's own path (its zipped standard library too), as it is before any
+    # student code can change it.
+    search = tuple(os.path.realpath(p).rstrip("/") + "/" for p in sys.path if p)
+    readable = folders("read") + writable + numpy_dirs + search + (
+        program.rstrip("/") + "/", "/proc/%d/" % os.getpid(), "/sys/")
+    native = folders("native")
+
+    def refuse(event, detail, _refusals=refusals, _len=len, _str=str, _error=PermissionError):
+        detail = _str(detail)[:200]
+        if _len(_refusals) < 50:
+            _refusals.append({"event": event, "detail": detail})
+        raise _error("refused by the grader's sandbox: %s %s" % (event, detail))
+
+    def text(path, _str=str, _bytes=bytes, _type=type, _isinstance=isinstance):
+        """A path argument as an exact str, whatever subclass it came as."""
+        kind = _type(path)
+        if kind is _str:
+            return path
+        if _isinstance(path, _str):
+            return _str.__str__(path)
+        if _isinstance(path, _bytes):
+            return _bytes.decode(path, "utf-8", "surrogateescape")
+        return None
+
+    def resolve(path, _lstat=os.lstat, _readlink=os.readlink, _getcwd=os.getcwd,
+                _islink=stat.S_ISLNK):
+        """``path`` made absolute with every symlink followed, like os.path.realpath."""
+        if not path.startswith("/"):
+            path = _getcwd() + "/" + path
+        done: list = []
+        todo = path.split("/")[::-1]
+        hops = 0
+        while todo:
+            part = todo.pop()
+            if part == "" or part == ".":
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            here = "/" + "/".join(done + [part])
+            try:
+                mode = _lstat(here).st_mode
+            except OSError:
+                done.append(part)
+                continue
+            if not _islink(mode):
+                done.append(part)
+                continue
+            hops += 1
+            if hops > 40:
+                raise OSError("too many symbolic links in %r" % path)
+            target = _readlink(here)
+            if target.startswith("/"):
+                done = []
+            todo.extend(target.split("/")[::-1])
+        return "/" + "/".join(done) + "/"
+
+    def may_read(full, _hidden=folders("hidden"), _numpy=numpy_dirs,
+                 _packages=folders("packages"), _readable=readable, _devices=DEVICES):
+        if full.startswith(_hidden):
+            return False
+        if full.startswith(_numpy):
+            return True
+        if full.startswith(_packages):
+            return False
+        return full.startswith(_readable) or full in _devices
+
+    def hook(event, args, _refused=REFUSED_EVENTS, _change=CHANGE_EVENTS, _forbidden=forbidden,
+             _native_ok=NATIVE_MODULES, _native=native, _numpy=numpy_dirs, _writable=writable,
+             _refuse=refuse, _text=text, _resolve=resolve, _may_read=may_read, _int=int,
+             _type=type, _stat=os.stat, _isdir=stat.S_ISDIR, _devices=DEVICES,
+             _write_flags=os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+        if event == "open":
+            path = args[0]
+            if _type(path) is _int:
+                return  # an open file descriptor: it was checked when it was opened
+            name = _text(path)
+            if name is None:
+                _refuse(event, path)
+            full = _resolve(name)
+            flags = args[2] if _type(args[2]) is _int else _write_flags
+            if flags & _write_flags:
+                if not (full.startswith(_writable) or full in _devices):
+                    _refuse(event, name)
+            elif not _may_read(full):
+                _refuse(event, name)
+            try:
+                directory = _isdir(_stat(full).st_mode)
+            except OSError:
+                directory = False
+            if directory:  # a directory's descriptor would anchor paths the guard never sees
+                _refuse(event, name)
+        elif event == "os.listdir" or event == "os.scandir":
+            path = args[0]
+            if path is None:
+                path = "."
+            if _type(path) is _int:
+                return
+            name = _text(path)
+            if name is None or not _may_read(_resolve(name)):
+                _refuse(event, path)
+        elif event == "import":
+            module = _text(args[0]) or ""
+            top = module.partition(".")[0]
+            if top in _forbidden:
+                _refuse(event, module)
+            if args[1] is not None:  # a native module being loaded from a file
+                name = _text(args[1])
+                full = _resolve(name) if name is not None else ""
+                if not (full.startswith(_numpy)
+                        or (top in _native_ok and full.startswith(_native))):
+                    _refuse(event, "%s from %s" % (module, name))
+        elif event in _refused or event.startswith("ctypes."):
+            _refuse(event, args[0] if args else "")
+        elif event in _change:
+            paths, dir_fds = _change[event]
+            for index in dir_fds:
+                if args[index] != -1:
+                    _refuse(event, args[0])
+            for index in paths:
+                path = args[index]
+                if _type(path) is _int and event != "os.rename":
+                    continue  # a descriptor: checked when opened
+                name = _text(path)
+                if name is None or not _resolve(name).startswith(_writable):
+                    _refuse(event, path)
+
+    def fork_exec(*args, _refuse=refuse):
+        _refuse("_posixsubprocess.fork_exec", args[0] if args else "")
+
+    # Imported (and so never imported again through the hook) with its one function that
+    # starts processes without an audit event replaced by a refusal.
+    _posixsubprocess.fork_exec = fork_exec
     sys.addaudithook(hook)
 
 

@@ -1,0 +1,360 @@
+"""Hostile submissions: each costs exactly what it tried to fake, and nothing else.
+
+The corpus in ``tests/hostile/`` holds one case per folder, named by what it does. A file
+``<module>.py`` replaces that module of the reference solutions; ``<module>.append.py`` is
+appended to it, so the honest parts of every case are known. ``@SOLUTIONS@`` and
+``@REPORTS@`` stand for the solutions folder and the batch's report folder, written in as
+an attacker who knows the course's layout would.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import sandbox
+from grader.cli import main
+from grader.forkserver import Zygote
+from grader.limits import Limits
+from grader.sandbox import Isolation
+from grader.worker import Worker
+from tests.conftest import SOLUTIONS, reference_sources
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+TIMEOUT = 1.0
+MODES = ["bubblewrap", "basic"]
+
+# What each case earns: the points of its honest parts, nothing for what it faked.
+EXPECTED = {
+    "clean": 100,
+    # mse_loss loops: its worked example, the gradient check that calls it, its reference test.
+    "loops_forever": 93,
+    # graph_forward sleeps, and the reference's graph_backward calls graph_forward: all 10.
+    "sleeps_an_hour": 90,
+    "eats_memory": 90,
+    "fork_bombs": 80,
+    "escapes_into_a_new_session": 100,
+    # sigmoid floods but answers; sigmoid_grad's three tests (4 points) fail.
+    "floods_output": 96,
+    "exits_at_import": 75,
+    "exits_in_a_call": 90,
+    "segfaults_through_ctypes": 90,
+    "segfaults_without_ctypes": 90,
+    "patches_numpy_comparisons": 90,
+    "lying_arrays": 90,
+    "lying_eq_objects": 90,
+    "imports_solutions": 90,
+    "walks_the_filesystem_for_solutions": 90,
+    "reads_solutions_through_sys_path": 90,
+    "reads_the_callers_frames_and_gc": 90,
+    # Both mse tests that check the inputs afterwards (2 + 3 points) fail, nothing else.
+    "modifies_inputs_in_place": 95,
+    # Functions that return NaN do leave their inputs alone: that test's 2 points are earned.
+    "returns_nan_and_inf": 77,
+    "forks_through_posixsubprocess": 100,
+    "signals_the_grader": 100,
+    "reads_the_graders_memory": 100,
+    "loads_a_native_module": 100,
+    "overwrites_reports": 100,  # graded last, when the other reports are on disk
+}
+# Refusals (audit events) each case's integrity section must show, in either mode.
+REFUSED = {
+    "fork_bombs": {"os.fork", "subprocess.Popen"},
+    "escapes_into_a_new_session": {"os.fork", "subprocess.Popen"},
+    "forks_through_posixsubprocess": {"_posixsubprocess.fork_exec"},
+    "imports_solutions": {"import"},
+    "walks_the_filesystem_for_solutions": {"os.scandir", "open"},
+    "reads_solutions_through_sys_path": {"open"},
+    "reads_the_callers_frames_and_gc": {"gc.get_objects"},
+    "segfaults_through_ctypes": {"import"},
+    "signals_the_grader": {"os.kill", "os.killpg", "signal.pthread_kill"},
+    "reads_the_graders_memory": {"open"},
+    "loads_a_native_module": {"import"},
+    "overwrites_reports": {"open", "os.rename", "os.scandir"},
+}
+# What a case's processes or escaped children would show in their command line.
+ESCAPED = ("sleep 3133", "sleep 3134")
+
+
+def hostile_sources(case: Path, reports: Path) -> dict[str, str]:
+    sources = reference_sources()
+    for path in sorted(case.glob("*.py")):
+        text = (path.read_text(encoding="utf-8").replace("@SOLUTIONS@", str(SOLUTIONS))
+                .replace("@REPORTS@", str(reports)))
+        if path.name.endswith(".append.py"):
+            module = path.name.removesuffix(".append.py")
+            sources[module] += "\n\n" + text
+        else:
+            sources[path.stem] = text
+    return sources
+
+
+def require(mode: str) -> None:
+    if mode == "bubblewrap" and sandbox.bwrap_works() is not None:
+        pytest.skip(f"bubblewrap is not usable here: {sandbox.bwrap_works()}")
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """Every worker and zygote folder of this test under one prefix, to find them by."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+def leftovers(prefix: Path) -> list[str]:
+    """Processes still alive that a worker of this test started, or started themselves."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as stream:
+                cmdline = stream.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open(f"/proc/{entry}/mountinfo", "rb") as stream:
+                mounts = stream.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        # Inside bubblewrap a command line shows /sandbox; its mounts still name the folder.
+        if (str(prefix) in cmdline or str(prefix) in mounts
+                or any(mark in cmdline for mark in ESCAPED)):
+            found.append(f"{entry}: {cmdline.strip()}")
+    return found
+
+
+def assert_nothing_left(prefix: Path) -> None:
+    deadline = time.monotonic() + 3.0
+    while (left := leftovers(prefix)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, "processes outlived their workers:\n" + "\n".join(left)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submission, tmp_path,
+                                                     private_tmp):
+    """In one batch per isolation, does each hostile case score exactly its honest parts,
+    the clean reference 100, every report stay intact, and no process outlive the batch?"""
+    require(mode)
+    reports = tmp_path / "reports"
+    cases = sorted(p.name for p in HOSTILE.iterdir() if p.is_dir())
+    assert set(cases) | {"clean"} == set(EXPECTED), "a case without an expected score"
+    cases.remove("overwrites_reports")
+    paths = [make_submission("clean", reference_sources())]
+    paths += [make_submission(name, hostile_sources(HOSTILE / name, reports))
+              for name in [*cases, "overwrites_reports"]]
+
+    started = time.monotonic()
+    graded = grade(paths, jobs=2, timeout=TIMEOUT, isolation=mode)
+    elapsed = time.monotonic() - started
+
+    scores = {name: graded[name]["score"] for name in EXPECTED}
+    assert scores == EXPECTED
+    for name, report in graded.items():
+        assert report["status"] == "graded", name
+        assert report["isolation"]["mechanism"] == mode
+        tests = [t for e in report["exercises"] for t in e["tests"]]
+        # Each timeout costs one wall-clock limit and a restart; nothing else is slow.
+        hung = sum(t["status"] == "timeout" for t in tests)
+        assert report["duration_s"] < 3.0 + hung * (TIMEOUT + 1.0), name
+        refused = {r["event"] for r in report["integrity"]}
+        assert refused >= REFUSED.get(name, set()), name
+    assert graded["clean"]["integrity"] == []
+    assert elapsed < 60
+
+    # The cut output is said in the message of a test that failed while flooding.
+    flooded = [t for e in graded["floods_output"]["exercises"] for t in e["tests"]
+               if t["name"].startswith("test_sigmoid_grad")]
+    assert all("output were cut" in t["message"] for t in flooded)
+    # Timeouts and crashes are named as such.
+    statuses = {t["status"] for e in graded["sleeps_an_hour"]["exercises"] for t in e["tests"]}
+    assert "timeout" in statuses
+    statuses = {t["status"] for e in graded["segfaults_without_ctypes"]["exercises"]
+                for t in e["tests"]}
+    assert "crashed" in statuses
+
+    # Nothing was written over or beside the reports.
+    assert sorted(p.name for p in reports.iterdir()) == sorted(f"{n}.json" for n in EXPECTED)
+    assert_nothing_left(private_tmp)
+
+
+# -- a worker whose guard is gone: what the kernel and the zygote still enforce ---------
+
+BYPASS = '''
+def install_guard(guard, refusals):  # the test's bypass: no audit hook at all
+    pass
+
+
+_contain = contain
+
+
+def contain(seccomp):
+    _contain(seccomp and SECCOMP)
+
+
+'''
+
+ESCAPE = '''
+
+import os as _os
+import time as _time
+
+
+def mse_loss(y_true, y_pred):
+    """Starts `sleep 31340` in a new session, detached by a double fork, then does as told."""
+    if _os.fork() == 0:
+        _os.setsid()
+        if _os.fork() == 0:
+            _os.execvp("sleep", ["sleep", "31340"])
+        _os._exit(0)
+    _time.sleep(0.3)
+    with open("started", "w") as stream:  # proof that the bypass let the child start
+        stream.write("sleep 31340")
+    if float(y_true.sum()) < 0:
+        _os._exit(0)
+    return 0.5
+'''
+
+
+def unguarded_worker_main(tmp_path: Path, seccomp: bool) -> Path:
+    """A copy of the worker's program without its guard (and, unless asked, without seccomp)."""
+    from grader import worker_main
+
+    text = Path(worker_main.__file__).read_text(encoding="utf-8")
+    marker = 'if __name__ == "__main__":'
+    patched = text.replace(marker, f"SECCOMP = {seccomp}\n" + BYPASS + marker)
+    path = tmp_path / "worker_main.py"
+    path.write_text(patched, encoding="utf-8")
+    return path
+
+
+def escaped() -> list[str]:
+    return [line for line in leftovers(Path("/nonexistent-prefix")) if "31340" in line]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("how", ["closed", "worker_exits"])
+def test_a_detached_child_dies_with_its_worker_even_without_the_guard(mode, how, tmp_path,
+                                                                      monkeypatch):
+    """With the guard and seccomp gone, does a double-forked child in a new session still die
+    when its worker is closed, or when the worker itself exits first?"""
+    require(mode)
+    import grader.forkserver
+    import grader.worker
+
+    program = unguarded_worker_main(tmp_path, seccomp=False)
+    monkeypatch.setattr(grader.worker, "WORKER_MAIN", program)
+    monkeypatch.setattr(grader.forkserver, "WORKER_MAIN", program)
+    isolation = Isolation(mode, seccomp=False)
+    limits = Limits(wall_seconds=5.0, cpu_seconds=5.0)
+    sources = reference_sources()
+    sources["mse"] += ESCAPE
+    zygote = Zygote(isolation)
+    worker = Worker(sources, limits, isolation, zygote)
+    import numpy as np
+
+    try:
+        worker.start()
+        sign = -1.0 if how == "worker_exits" else 1.0
+        try:
+            worker.call("mse", "mse_loss", (np.full(2, sign), np.zeros(2)))
+        except Exception:  # the worker's own exit is reported as its death
+            pass
+        home = worker.root / "home"
+        assert (home / "started").exists(), "the bypass did not start the child"
+        if how == "closed":
+            assert escaped(), "the child is not running: the test proves nothing"
+        worker.close()
+        deadline = time.monotonic() + 3.0
+        while escaped() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not escaped()
+    finally:
+        worker.close()
+        zygote.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_seccomp_alone_refuses_new_processes(mode, tmp_path, monkeypatch):
+    """With the audit hook gone, does the kernel's filter still refuse fork, exec and
+    signals to other processes, and let threads and signals to itself through?"""
+    require(mode)
+    if sandbox.seccomp_works() is not None:
+        pytest.skip(f"seccomp is not usable here: {sandbox.seccomp_works()}")
+    import numpy as np
+
+    import grader.worker
+
+    monkeypatch.setattr(grader.worker, "WORKER_MAIN", unguarded_worker_main(tmp_path, True))
+    sources = reference_sources()
+    sources["mse"] += '''
+
+import os as _os
+import signal as _signal
+import subprocess as _subprocess
+import threading as _threading
+
+
+def mse_loss(y_true, y_pred):
+    outcomes = []
+    for attempt in (_os.fork, lambda: _subprocess.Popen(["true"]),
+                    lambda: _os.kill(_os.getppid(), 0), lambda: _os.kill(1, 0)):
+        try:
+            attempt()
+            outcomes.append("allowed")
+        except PermissionError:
+            outcomes.append("refused")
+    thread = _threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    _os.kill(_os.getpid(), 0)
+    return outcomes
+'''
+    isolation = Isolation(mode, seccomp=True)
+    worker = Worker(sources, Limits(), isolation)
+    try:
+        reply = worker.call("mse", "mse_loss", (np.zeros(2), np.zeros(2)))
+    finally:
+        worker.close()
+    assert reply.failure is None, reply.failure
+    assert reply.value == ["refused"] * 4
+    assert worker.refusals == []  # no guard: the kernel did it
+
+
+# -- what the report and the command line say about the isolation ----------------------
+
+def test_the_report_names_the_isolation_and_every_limit(grade, make_submission):
+    """Does the report's isolation section give the mechanism, seccomp, and every limit?"""
+    path = make_submission("clean", reference_sources())
+    report = grade([path], isolation="basic")["clean"]
+    isolation = report["isolation"]
+    assert isolation["mechanism"] == "basic"
+    assert isolation["seccomp"] is (sandbox.seccomp_works() is None)
+    assert "no namespaces" in isolation["note"]
+    assert set(isolation["limits"]) == set(Limits().to_report())
+
+
+def test_basic_fallback_is_said_once_on_stderr_and_in_the_report(make_submission, tmp_path,
+                                                                  monkeypatch):
+    """Without bubblewrap, does `grader grade` fall back to basic, say why once on stderr,
+    and record the reason in each report?"""
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: "bwrap is not installed (test)")
+    paths = [make_submission(name, reference_sources()) for name in ("one", "two")]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["grade", *map(str, paths), "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("isolation: basic") == 1
+    assert "bwrap is not installed (test)" in result.stderr
+    import json
+
+    for name in ("one", "two"):
+        isolation = json.loads((out / f"{name}.json").read_text())["isolation"]
+        assert isolation["mechanism"] == "basic"
+        assert "bwrap is not installed (test)" in isolation["note"]
