@@ -70,7 +70,8 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
         if np is not None:
             if isinstance(x, np.ndarray):
                 # Whatever the class, only its data crosses, rebuilt as a base ndarray.
-                base = np.ascontiguousarray(x.view(np.ndarray))
+                # np.require keeps a 0-d array 0-d (ascontiguousarray makes it 1-d).
+                base = np.require(x.view(np.ndarray), requirements="C")
                 if base.dtype.kind not in ARRAY_KINDS:
                     raise WireError("an array of dtype %s (only numeric arrays are plain data)"
                                     % base.dtype)
@@ -138,7 +139,10 @@ def _array(spec, buffers, np):
     if type(shape) is not list or len(shape) > MAX_DEPTH or not all(
             type(n) is int and n >= 0 for n in shape):
         raise WireError("array of malformed shape")
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:  # a dtype string numpy does not know, such as '<f3'
+        raise WireError("array of unsupported dtype %r" % (dtype,)) from None
     count = 1
     for n in shape:
         count *= n
@@ -195,7 +199,10 @@ def receive(fd: int, np=None, read=None) -> dict:
     (size,) = HEADER.unpack(read(fd, HEADER.size))
     if size > MAX_MESSAGE_BYTES:
         raise WireError("message header of %d bytes" % size)
-    header = json.loads(read(fd, size))
+    try:
+        header = json.loads(read(fd, size))
+    except RecursionError:  # nested deeper than the parser can go
+        raise WireError("message header nested too deeply") from None
     if type(header) is not dict or set(header) != {"body", "sizes"}:
         raise WireError("malformed message header")
     sizes = header["sizes"]
