@@ -28,8 +28,10 @@ def for_audience(report: dict, audience: str) -> dict:
             curve = test["details"].get("loss_curve") if test["visibility"] == "visible" else None
             test["details"] = {"loss_curve": curve} if curve else {}
             if test["visibility"] == "hidden" and test["status"] != "passed":
+                where = ("the hint says where to look" if test["hint"] else
+                         "the public tests of this exercise are the place to start")
                 test["message"] = (f"a hidden test {STATUS_WORDS[test['status']]}; "
-                                   "its inputs stay hidden, the hint says where to look")
+                                   f"its inputs stay hidden, {where}")
     view["integrity"] = []
     return view
 
