@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import grader
+
 import pytest
 from click.testing import CliRunner
 
@@ -125,6 +127,13 @@ def test_the_bundle_installs_the_student_distribution_with_the_projects_dependen
     assert {p.split(".")[0] for p in packages} == {"grader", "exercises", "autotests"}
     readme = (bundle / "README.md").read_text(encoding="utf-8")
     assert "pip install ." in readme and "grader check" in readme and "exercises/" in readme
+
+
+def test_the_bundle_keeps_the_runtime_of_the_notebooks_visible_test_cells(bundle):
+    """Does the bundle keep grader/notebook_runtime.py whole, which released test cells call?"""
+    released = (Path(grader.__file__).parent / "notebook_runtime.py").read_text(encoding="utf-8")
+    kept = (bundle / "grader" / "notebook_runtime.py").read_text(encoding="utf-8")
+    assert kept == released
 
 
 def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
