@@ -10,11 +10,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-import grader
-
 import pytest
 from click.testing import CliRunner
 
+import grader
 from grader import stubs
 from grader.cli import main
 from tests.conftest import ROOT, SOLUTIONS
