@@ -1,17 +1,29 @@
-"""Grading tests for the chain rule exercise (10 points)."""
+"""Grading tests for the chain rule exercise (10 points).
+
+The numerical derivative differentiates J of the contract, computed here, never the
+student's own graph_forward: a wrong forward must not vouch for a wrong backward.
+"""
 
 import numpy as np
 import pytest
 
-from grader.checks import diagnosing, expect, expect_dict, expect_gradient
+from grader.checks import diagnosing, expect, expect_array, expect_dict, expect_gradient
 from grader.compare import as_number
 from grader.gradcheck import check_gradient
 
 FORWARD_KEYS = ("a", "b", "c", "d", "J")
 BACKWARD_KEYS = ("d", "b", "c", "a", "x")
-# J = cos(sin(x^2) + 3x^2) at x = 0.5, node by node.
+# J = cos(sin(x^2) + 3x^2) at x = 0.5, node by node, and dJ/d(node) there.
 AT_HALF = {"a": 0.25, "b": 0.24740395925452294, "c": 0.75, "d": 0.9974039592545229,
            "J": 0.5424849757}
+GRADIENTS_AT_HALF = {"d": -0.840065504067716, "b": -0.840065504067716,
+                     "c": -0.840065504067716, "a": -0.8139499019418241,
+                     "x": -3.334146414144972}
+
+
+def total_j(x):
+    """J of the contract, summed over an array of x."""
+    return float(np.sum(np.cos(np.sin(x ** 2) + 3 * x ** 2)))
 
 
 @pytest.mark.points(2)
@@ -28,20 +40,17 @@ def test_graph_forward_worked_example(student):
 @pytest.mark.hint("x feeds two nodes, a and c. When a variable fans out, the gradients "
                   "coming back along every path are added.")
 def test_graph_backward_worked_example(student):
-    """Is dJ/dx = -3.3341464141 at x = 0.5, and does it match central differences of J?"""
+    """Is dJ/dx = -3.3341464141 at x = 0.5, every node's gradient right, and dJ/dx right elsewhere?"""
     grads = expect_dict(student.graph_backward(0.5), BACKWARD_KEYS, "graph_backward(0.5)")
-    expect(grads["x"], -3.3341464141, "dJ/dx at x = 0.5", function="graph_backward",
-           inputs={"x": 0.5}, output=grads, atol=1e-9)
+    for key in BACKWARD_KEYS:
+        expect(grads[key], GRADIENTS_AT_HALF[key], f"dJ/d{key} at x = 0.5",
+               function="graph_backward", inputs={"x": 0.5}, output=grads, atol=1e-9)
     x = np.array([-1.3, -0.2, 0.7, 1.1])
     grads = expect_dict(student.graph_backward(x), BACKWARD_KEYS, "graph_backward(x)")
-
-    def total_j(v):
-        nodes = expect_dict(student.graph_forward(v), FORWARD_KEYS, "graph_forward(x)")
-        return float(np.sum(nodes["J"]))
-
-    check = check_gradient(np.asarray(grads["x"], dtype=float), total_j, x)
+    check = check_gradient(expect_array(grads["x"], x.shape, "dJ/dx for x of shape (4,)"),
+                           total_j, x)
     with diagnosing("graph_backward", {"x": x}, grads):
-        expect_gradient(check, "dJ/dx", "J from graph_forward")
+        expect_gradient(check, "dJ/dx", "J = cos(sin(x^2) + 3x^2)")
 
 
 @pytest.mark.hidden

@@ -1,11 +1,28 @@
-"""Grading tests for the dense layer exercise (25 points)."""
+"""Grading tests for the dense layer exercise (25 points).
+
+The numerical gradients differentiate the layer of the contract, sigma(x W + b) with the
+provided sigmoid, never the student's own dense_forward: a constant forward would make
+zero gradients look right. Square weights (D == M) and two chained layers are in the
+visible tests, because a transposed dW and a cache ignored in favour of module-level
+state both go unseen without them.
+"""
 
 import numpy as np
 import pytest
 
+from exercises.provided import sigmoid
 from grader.checks import (diagnosing, expect, expect_array, expect_gradient,
                            expect_inputs_unchanged, expect_tuple)
 from grader.gradcheck import check, vjp_objective
+
+# (N, D, M): a batch, a square asymmetric W, a batch of one.
+GRADIENT_CASES = [(3, 4, 2), (4, 3, 3), (1, 2, 2)]
+REFERENCE_CASES = [(1, 3, 2), (64, 10, 7), (8, 1, 1), (6, 5, 5)]
+
+
+def layer(x, W, b):
+    """The layer of the contract, h = sigma(x W + b)."""
+    return sigmoid(x @ W + b)
 
 
 def forward(student, x, W, b):
@@ -13,8 +30,8 @@ def forward(student, x, W, b):
     return h, cache
 
 
-def backward(student, dh, cache, shapes, inputs):
-    output = student.dense_backward(dh, cache)
+def backward(student, dh, cache, shapes, inputs, output=None):
+    output = student.dense_backward(dh, cache) if output is None else output
     with diagnosing("dense_backward", inputs, output):
         grads = expect_tuple(output, 3, "dense_backward", "(dx, dW, db)")
         for name, grad, shape in zip(("dx", "dW", "db"), grads, shapes):
@@ -26,9 +43,24 @@ def layer_case(rng, n, d, m):
     return rng.normal(size=(n, d)), rng.normal(scale=0.5, size=(d, m)), rng.normal(size=m)
 
 
+def check_layer_gradients(grads, x, W, b, dh, inputs, case):
+    """dx, dW, db against central differences of sum(dh * sigma(x W + b))."""
+    dx, dW, db = grads
+    wrt = {
+        "dx": (dx, lambda v: layer(v, W, b), x),
+        "dW": (dW, lambda v: layer(x, v, b), W),
+        "db": (db, lambda v: layer(x, W, v), b),
+    }
+    for name, (analytic, f, at) in wrt.items():
+        result = check(analytic, vjp_objective(f, dh), at)
+        with diagnosing("dense_backward", inputs, grads):
+            expect_gradient(result, f"{name} from dense_backward ({case})",
+                            "sum(dh * sigmoid(x W + b))")
+
+
 @pytest.mark.points(4)
 @pytest.mark.hint("h = sigmoid(x W + b): x is (N, D), W is (D, M), b is (M,), and h is (N, M).")
-def test_dense_forward_worked_example(student):
+def test_dense_forward_worked_example(student, rng):
     """Does dense_forward reproduce the 2-2-1 network of the notes (hidden 0.9526, output 0.7216)?"""
     x = np.array([[2.0, 3.0]])
     W = np.array([[0.0, 0.0], [1.0, 1.0]])  # each column is one neuron's w = [0, 1]
@@ -40,46 +72,70 @@ def test_dense_forward_worked_example(student):
     out, _ = forward(student, h, W2, b2)
     expect(expect_array(out, (1, 1), "output of the network"), np.array([[0.7216325609518421]]),
            "output layer", function="dense_forward", inputs={"x": h, "W": W2, "b": b2})
+    x, W, b = layer_case(rng, 4, 3, 3)  # square and asymmetric: x W is not x W^T
+    h, _ = forward(student, x, W, b)
+    expect(expect_array(h, (4, 3), "h for x (4, 3), W (3, 3)"), layer(x, W, b), "h",
+           function="dense_forward", inputs={"x": x, "W": W, "b": b}, case="N=4, D=M=3")
 
 
-@pytest.mark.points(3)
-@pytest.mark.hint("dx has the shape of x (N, D), dW the shape of W (D, M), db the shape of b (M,).")
-def test_dense_backward_shapes(student, rng):
-    """Does dense_backward return (dx, dW, db) shaped like (x, W, b), in float64?"""
-    x, W, b = layer_case(rng, 5, 3, 2)
-    h, cache = forward(student, x, W, b)
-    dh = np.ones((5, 2))
-    backward(student, dh, cache, [(5, 3), (3, 2), (2,)], {"x": x, "W": W, "b": b, "dh": dh})
-
-
-@pytest.mark.points(6)
+@pytest.mark.points(9)
 @pytest.mark.hint("Go back one step at a time: through the sigmoid first (its derivative "
                   "can be written with h alone), then into W, b and x. Each gradient has the "
-                  "shape of what it is the gradient of; the module docstring walks the steps.")
+                  "shape of what it is the gradient of, and for a square W the shape alone "
+                  "cannot tell dW from its transpose.")
 def test_dense_backward_matches_numerical_gradient(student, rng):
-    """Do dx, dW and db agree with central differences of the student's own dense_forward?"""
-    x, W, b = layer_case(rng, 3, 4, 2)
-    dh = rng.normal(size=(3, 2))
-    _, cache = forward(student, x, W, b)
-    inputs = {"x": x, "W": W, "b": b, "dh": dh}
-    dx, dW, db = backward(student, dh, cache, [(3, 4), (4, 2), (2,)], inputs)
-    layer = {
-        "dx": (dx, lambda v: forward(student, v, W, b)[0], x),
-        "dW": (dW, lambda v: forward(student, x, v, b)[0], W),
-        "db": (db, lambda v: forward(student, x, W, v)[0], b),
+    """Do dx, dW and db agree with central differences of the layer, square W included?"""
+    for n, d, m in GRADIENT_CASES:
+        x, W, b = layer_case(rng, n, d, m)
+        dh = rng.normal(size=(n, m))
+        _, cache = forward(student, x, W, b)
+        inputs = {"x": x, "W": W, "b": b, "dh": dh}
+        grads = backward(student, dh, cache, [(n, d), (d, m), (m,)], inputs)
+        check_layer_gradients(grads, x, W, b, dh, inputs, f"N={n}, D={d}, M={m}")
+
+
+@pytest.mark.points(4)
+@pytest.mark.hint("Each dense_backward must use only the cache it is given: with two layers, "
+                  "the second forward pass must not overwrite what the first layer's "
+                  "backward pass needs. Keep everything in the cache, nothing in globals.")
+def test_dense_layers_chain_backwards(student, rng):
+    """Through two layers (forward, forward, backward, backward): is dL/dw1 = 0.0214695353 for Alice?"""
+    # The backprop example of the notes: all weights 1, biases 0, x = (-2, -1), y = 1.
+    x = np.array([[-2.0, -1.0]])
+    h, hidden = forward(student, x, np.ones((2, 2)), np.zeros(2))
+    y_pred, output = forward(student, h, np.ones((2, 1)), np.zeros(1))
+    y_pred = expect_array(y_pred, (1, 1), "y_pred of the second layer")
+    dy = -2.0 * (1.0 - y_pred)
+    dh, _, _ = backward(student, dy, output, [(1, 2), (2, 1), (1,)], {})
+    _, dW1, _ = backward(student, dh, hidden, [(1, 2), (2, 2), (2,)], {})
+    expect(dW1[0, 0], 0.0214695353, "dL/dw1 through two layers", atol=1e-10,
+           case="Alice, all weights 1")
+    # Asymmetric weights, a batch, and the upstream gradient of a random objective.
+    x, W1, b1 = layer_case(rng, 5, 3, 3)
+    _, W2, b2 = layer_case(rng, 1, 3, 2)
+    dout = rng.normal(size=(5, 2))
+    h, hidden = forward(student, x, W1, b1)
+    _, output = forward(student, h, W2, b2)
+    dh, dW2, db2 = backward(student, dout, output, [(5, 3), (3, 2), (2,)], {})
+    dx, dW1, db1 = backward(student, dh, hidden, [(5, 3), (3, 3), (3,)], {})
+    network = {
+        "dx": (dx, lambda v: layer(layer(v, W1, b1), W2, b2), x),
+        "dW1": (dW1, lambda v: layer(layer(x, v, b1), W2, b2), W1),
+        "db1": (db1, lambda v: layer(layer(x, W1, v), W2, b2), b1),
+        "dW2": (dW2, lambda v: layer(layer(x, W1, b1), v, b2), W2),
+        "db2": (db2, lambda v: layer(layer(x, W1, b1), W2, v), b2),
     }
-    for name, (analytic, f, at) in layer.items():
-        result = check(analytic, vjp_objective(f, dh), at)
-        with diagnosing("dense_backward", inputs, (dx, dW, db)):
-            expect_gradient(result, f"{name} from dense_backward",
-                            "sum(dh * dense_forward(x, W, b))")
+    for name, (analytic, f, at) in network.items():
+        expect_gradient(check(analytic, vjp_objective(f, dout), at),
+                        f"{name} through two layers",
+                        "sum(dout * layer2(layer1(x)))")
 
 
 @pytest.mark.hidden
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_dense_forward_matches_reference(student, reference, rng):
-    """Does dense_forward match the reference for batches of 1 and 64, inputs untouched?"""
-    for n, d, m in [(1, 3, 2), (64, 10, 7), (8, 1, 1)]:
+    """Does dense_forward match the reference for batches of 1 and 64 and square W, inputs untouched?"""
+    for n, d, m in REFERENCE_CASES:
         x, W, b = layer_case(rng, n, d, m)
         reply = student.call("dense_forward", x, W, b, return_inputs=True)
         h, _ = expect_tuple(reply.value, 2, "dense_forward", "(h, cache)")
@@ -90,29 +146,19 @@ def test_dense_forward_matches_reference(student, reference, rng):
 
 
 @pytest.mark.hidden
-@pytest.mark.points(6)
+@pytest.mark.points(5)
 def test_dense_backward_matches_reference(student, reference, rng):
-    """Do dx, dW, db match the reference for batches of 1 and 64?"""
-    for n, d, m in [(1, 3, 2), (64, 10, 7), (8, 1, 1)]:
+    """Do dx, dW, db match the reference for batches of 1 and 64 and square W, dh untouched?"""
+    for n, d, m in REFERENCE_CASES:
         x, W, b = layer_case(rng, n, d, m)
         dh = rng.normal(size=(n, m))
         _, cache = forward(student, x, W, b)
         inputs = {"x": x, "W": W, "b": b, "dh": dh}
-        got = backward(student, dh, cache, [(n, d), (d, m), (m,)], inputs)
+        reply = student.call("dense_backward", dh, cache, return_inputs=True)
+        got = backward(student, dh, cache, [(n, d), (d, m), (m,)], inputs, output=reply.value)
         _, ref_cache = reference.dense_forward(x, W, b)
         want = reference.dense_backward(dh, ref_cache)
         for name, g, w in zip(("dx", "dW", "db"), got, want):
             expect(g, w, name, function="dense_backward", inputs=inputs, output=got,
                    case=f"N={n}, D={d}, M={m}")
-
-
-@pytest.mark.hidden
-@pytest.mark.points(2)
-def test_dense_backward_leaves_upstream_gradient_unchanged(student, rng):
-    """Does dense_backward leave dh as it found it?"""
-    x, W, b = layer_case(rng, 6, 4, 3)
-    dh = rng.normal(size=(6, 3))
-    _, cache = forward(student, x, W, b)
-    reply = student.call("dense_backward", dh, cache, return_inputs=True)
-    expect_tuple(reply.value, 3, "dense_backward", "(dx, dW, db)")
-    expect_inputs_unchanged(reply, (dh,), "dense_backward")
+        expect_inputs_unchanged(reply, (dh,), "dense_backward")

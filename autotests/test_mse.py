@@ -3,9 +3,14 @@
 import numpy as np
 import pytest
 
-from grader.checks import expect, expect_array, expect_inputs_unchanged
+from grader.checks import diagnosing, expect, expect_array, expect_gradient, expect_inputs_unchanged
 from grader.gradcheck import check_gradient
-from grader.checks import expect_gradient
+
+
+def mean_squared_error(y_true, y_pred):
+    """The loss of the contract, differentiated numerically: the student's own mse_loss
+    is not, so that a wrong or constant loss cannot vouch for a wrong gradient."""
+    return float(np.mean((y_true - y_pred) ** 2))
 
 
 @pytest.mark.points(2)
@@ -24,13 +29,15 @@ def test_mse_loss_worked_example(student):
 @pytest.mark.hint("Differentiate (y_true - y_pred)^2 with respect to y_pred, minding the "
                   "inner derivative, and keep the 1/n of the mean.")
 def test_mse_grad_matches_numerical_derivative(student, rng):
-    """Does mse_grad agree with central differences of the student's own mse_loss?"""
-    for shape in [(4,), (3, 2)]:
+    """Does mse_grad agree with central differences of the mean squared error?"""
+    for shape in [(4,), (3, 2), (1,)]:
         y_true = rng.uniform(0.0, 1.0, size=shape)
         y_pred = rng.uniform(0.0, 1.0, size=shape)
         got = expect_array(student.mse_grad(y_true, y_pred), shape, "mse_grad(y_true, y_pred)")
-        check = check_gradient(got, lambda p: student.mse_loss(y_true, p), y_pred)
-        expect_gradient(check, f"mse_grad for shape {shape}", "mse_loss with respect to y_pred")
+        check = check_gradient(got, lambda p: mean_squared_error(y_true, p), y_pred)
+        with diagnosing("mse_grad", {"y_true": y_true, "y_pred": y_pred}, got):
+            expect_gradient(check, f"mse_grad for shape {shape}",
+                            "mean((y_true - y_pred)^2) with respect to y_pred")
     y_true, y_pred = np.array([1.0, 0.0, 0.0, 1.0]), np.zeros(4)
     expect(student.mse_grad(y_true, y_pred), np.array([-0.5, 0.0, 0.0, -0.5]),
            "mse_grad([1, 0, 0, 1], [0, 0, 0, 0])", function="mse_grad",

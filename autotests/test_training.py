@@ -1,12 +1,19 @@
-"""Grading tests for the training exercise (25 points)."""
+"""Grading tests for the training exercise (25 points).
+
+The numerical gradients differentiate the network of the contract (a sigmoid hidden
+layer and a sigmoid output, computed here with the provided sigmoid) under the MSE,
+never the student's own forward. The visible tests use asymmetric square weights
+(so that W1 and its transpose differ) and pin a few steps of training, so that a
+halved learning rate, frozen biases or a missing last step show up before the deadline.
+"""
 
 import numpy as np
 import pytest
 
-from exercises.provided import GENDER_X, GENDER_Y
+from exercises.provided import GENDER_X, GENDER_Y, sigmoid
 from grader.checks import (diagnosing, expect, expect_array, expect_dict, expect_gradient,
                            expect_inputs_unchanged, expect_tuple)
-from grader.compare import GradeFailure
+from grader.compare import GradeFailure, describe
 from grader.pytest_plugin import reference_functions
 from grader.gradcheck import check
 
@@ -24,6 +31,24 @@ def recipe(n_inputs, n_hidden, seed=0):
 def constant_params(w, n_inputs=2, n_hidden=2):
     return {"W1": np.full((n_inputs, n_hidden), w), "b1": np.zeros(n_hidden),
             "W2": np.full((n_hidden, 1), w), "b2": np.zeros(1)}
+
+
+# Five steps of train(recipe(2, 2, seed=0), GENDER_X, GENDER_Y, lr=0.3, epochs=5).
+FIVE_STEPS_LOSSES = np.array([0.17770088038699575, 0.17094885706074228, 0.16592587896112143,
+                              0.16149369002579672, 0.15737534389306157])
+FIVE_STEPS_PARAMS = {
+    "W1": np.array([[0.153760038520783, -0.2325131331419079],
+                    [0.6528728558055968, 0.06971227986433015]]),
+    "b1": np.array([-0.01034037116290088, 0.00945496497384419]),
+    "W2": np.array([[-0.6376396255225809], [0.4721862824891855]]),
+    "b2": np.array([0.03528104784070024]),
+}
+
+
+def network(params, X):
+    """The network of the contract: y_pred = sigma(sigma(X W1 + b1) W2 + b2), shape (N,)."""
+    hidden = sigmoid(X @ params["W1"] + params["b1"])
+    return sigmoid(hidden @ params["W2"] + params["b2"])[:, 0]
 
 
 def forward(student, params, X):
@@ -61,10 +86,17 @@ def mse(y, y_pred):
 def train(student, params, X, y, **kwargs):
     new_params, losses = expect_tuple(student.train(params, X, y, **kwargs), 2, "train",
                                       "(params, losses)")
+    return check_trained(new_params, losses)
+
+
+def check_trained(new_params, losses):
+    """The params dict and the losses as a 1-D float64 array (a list of floats is fine)."""
     expect_dict(new_params, KEYS, "the params from train")
-    losses = np.asarray(losses, dtype=np.float64) if isinstance(losses, (list, tuple)) else losses
-    if not isinstance(losses, np.ndarray) or losses.ndim != 1:
-        raise GradeFailure("train should return losses as a 1-D array (or list) of floats")
+    if type(losses) in (list, tuple) and all(type(v) is float for v in losses):
+        losses = np.array(losses, dtype=np.float64)
+    if type(losses) is not np.ndarray or losses.ndim != 1 or losses.dtype != np.float64:
+        raise GradeFailure("train should return losses as a 1-D float64 array (or a list of "
+                           f"floats), got {describe(losses)}")
     return new_params, losses
 
 
@@ -86,8 +118,9 @@ def test_init_params_follows_the_recipe(student):
 @pytest.mark.points(3)
 @pytest.mark.hint("Hidden layer h = sigmoid(X W1 + b1), output sigmoid(h W2 + b2) of shape (N, 1); "
                   "return it as shape (N,).")
-def test_forward_worked_examples(student):
-    """Does forward give 0.7216 for the notes' feedforward example and 0.5237 for Alice?"""
+def test_forward_worked_examples(student, rng):
+    """Does forward give 0.7216 for the notes' feedforward example, 0.5237 for Alice, and the
+    network's output for asymmetric square weights?"""
     params = {"W1": np.array([[0.0, 0.0], [1.0, 1.0]]), "b1": np.zeros(2),
               "W2": np.array([[0.0], [1.0]]), "b2": np.zeros(1)}
     X = np.array([[2.0, 3.0]])
@@ -98,6 +131,12 @@ def test_forward_worked_examples(student):
     y_pred, _ = forward(student, params, X)
     expect(y_pred, np.array([0.5236951741]), "y_pred", function="forward",
            inputs={"params": params, "X": X}, output=(y_pred, None), case="Alice, all weights 1", atol=1e-10)
+    params = {**recipe(3, 3, seed=4), "b1": rng.normal(size=3), "b2": rng.normal(size=1)}
+    X = rng.normal(size=(5, 3))
+    y_pred, _ = forward(student, params, X)
+    expect(y_pred, network(params, X), "y_pred", function="forward",
+           inputs={"params": params, "X": X}, output=(y_pred, None),
+           case="N = 5, asymmetric square W1 (3, 3)")
 
 
 @pytest.mark.points(4)
@@ -111,17 +150,20 @@ def test_backward_worked_example_and_numerical_gradient(student, rng):
     expect(grads["W1"][0, 0], 0.0214695353, "dL/dW1[0, 0] (w1 of the notes)", function="backward",
            inputs={"params": params, "X": X, "y_true": y}, output=grads,
            case="Alice, all weights 1", atol=1e-10)
-    params = recipe(3, 4, seed=11)
-    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(np.float64)
-    _, cache = forward(student, params, X)
-    grads = backward(student, params, cache, y)
-    for key in KEYS:
-        def loss(value, key=key):
-            return mse(y, forward(student, {**params, key: value}, X)[0])
+    for n_inputs, n_hidden, n in [(3, 3, 6), (3, 4, 5)]:  # square W1 first: W1^T must not pass
+        params = {**recipe(n_inputs, n_hidden, seed=11), "b1": rng.normal(size=n_hidden),
+                  "b2": rng.normal(size=1)}
+        X, y = rng.normal(size=(n, n_inputs)), rng.integers(0, 2, size=n).astype(np.float64)
+        _, cache = forward(student, params, X)
+        grads = backward(student, params, cache, y)
+        for key in KEYS:
+            def loss(value, key=key):
+                return mse(y, network({**params, key: value}, X))
 
-        with diagnosing("backward", {"params": params, "X": X, "y_true": y}, grads):
-            expect_gradient(check(grads[key], loss, params[key]),
-                            f"the gradient {key}", "the MSE of forward")
+            with diagnosing("backward", {"params": params, "X": X, "y_true": y}, grads):
+                expect_gradient(check(grads[key], loss, params[key]),
+                                f"the gradient {key} (N = {n}, W1 of shape {params['W1'].shape})",
+                                "the MSE of the network")
 
 
 @pytest.mark.points(2)
@@ -151,6 +193,24 @@ def test_train_learns_the_gender_table(student, details):
         check_gender_training(student, params, X, y, trained, losses)
 
 
+@pytest.mark.points(4)
+@pytest.mark.hint("Each of the epochs steps once: record the loss of the current params, "
+                  "then move every parameter, biases included, by lr times its gradient.")
+def test_train_steps_follow_gradient_descent(student):
+    """Do five steps at lr = 0.3 from the recipe's params give the losses and params of
+    gradient descent on the gender table, to 6 significant digits?"""
+    X, y = np.array(GENDER_X), np.array(GENDER_Y)
+    params = recipe(2, 2, seed=0)
+    trained, losses = train(student, params, X, y, lr=0.3, epochs=5)
+    inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 5}
+    expect(expect_array(losses, (5,), "losses of 5 epochs"), FIVE_STEPS_LOSSES, "losses",
+           function="train", inputs=inputs, output=(trained, losses), case="lr = 0.3, 5 epochs")
+    for key in KEYS:
+        got = expect_array(trained[key], params[key].shape, f"{key} after 5 steps")
+        expect(got, FIVE_STEPS_PARAMS[key], f"{key} after 5 steps", function="train",
+               inputs=inputs, output=(trained, losses), case="lr = 0.3, 5 epochs")
+
+
 def check_gender_training(student, params, X, y, trained, losses):
     if len(losses) == 0:
         raise GradeFailure("train returned no losses")
@@ -174,39 +234,47 @@ def check_gender_training(student, params, X, y, trained, losses):
 @pytest.mark.hidden
 @pytest.mark.points(2)
 def test_forward_matches_reference(student, reference, rng):
-    """Does forward match the reference for batches of 1 and 50?"""
+    """Does forward match the reference for batches of 1 and 50, params and X untouched?"""
     params = reference.init_params(4, 3, seed=2)
     for n in (1, 50):
         X = rng.normal(size=(n, 4))
-        y_pred, _ = forward(student, params, X)
+        reply = student.call("forward", params, X, return_inputs=True)
+        y_pred, _ = expect_tuple(reply.value, 2, "forward", "(y_pred, cache)")
         want, _ = reference.forward(params, X)
         expect(y_pred, want, "y_pred", function="forward", inputs={"params": params, "X": X},
                output=(y_pred, None), case=f"N = {n}")
+        expect_inputs_unchanged(reply, (params, X), "forward")
 
 
 @pytest.mark.hidden
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_backward_matches_reference(student, reference, rng):
-    """Does every gradient match the reference for batches of 1 and 50?"""
+    """Does every gradient match the reference for batches of 1 and 50, params and y untouched?"""
     params = reference.init_params(4, 3, seed=3)
     for n in (1, 50):
         X, y = rng.normal(size=(n, 4)), rng.integers(0, 2, size=n).astype(np.float64)
         _, cache = forward(student, params, X)
-        grads = backward(student, params, cache, y)
+        reply = student.call("backward", params, cache, y, return_inputs=True)
+        grads = expect_dict(reply.value, KEYS, "backward")
+        for key in KEYS:
+            expect_array(grads[key], params[key].shape, f"the gradient {key} from backward")
         _, ref_cache = reference.forward(params, X)
         want = reference.backward(params, ref_cache, y)
         for key in KEYS:
             expect(grads[key], want[key], f"the gradient {key}", function="backward",
                    inputs={"params": params, "X": X, "y_true": y}, output=grads, case=f"N = {n}")
+        expect_inputs_unchanged(reply, (params, None, y), "backward")
 
 
 @pytest.mark.hidden
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_train_matches_reference(student, reference, rng):
-    """Do the losses and the trained params match the reference step for step?"""
+    """Do the losses and the trained params match the reference step for step, inputs untouched?"""
     params = reference.init_params(3, 4, seed=5)
     X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20).astype(np.float64)
-    trained, losses = train(student, params, X, y, lr=0.3, epochs=40)
+    reply = student.call("train", params, X, y, lr=0.3, epochs=40, return_inputs=True)
+    trained, losses = expect_tuple(reply.value, 2, "train", "(params, losses)")
+    trained, losses = check_trained(trained, losses)
     want_params, want_losses = reference.train(params, X, y, lr=0.3, epochs=40)
     inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 40}
     expect(losses, np.asarray(want_losses), "losses", function="train", inputs=inputs,
@@ -214,18 +282,4 @@ def test_train_matches_reference(student, reference, rng):
     for key in KEYS:
         expect(trained[key], want_params[key], f"trained {key}", function="train",
                inputs=inputs, output=(trained, losses), case="lr = 0.3, 40 epochs")
-
-
-@pytest.mark.hidden
-@pytest.mark.points(2)
-def test_training_functions_leave_inputs_unchanged(student, rng):
-    """Do forward, backward and train leave params, X and y as they found them?"""
-    params = recipe(3, 2, seed=9)
-    X, y = rng.normal(size=(5, 3)), rng.integers(0, 2, size=5).astype(np.float64)
-    reply = student.call("forward", params, X, return_inputs=True)
-    expect_inputs_unchanged(reply, (params, X), "forward")
-    _, cache = expect_tuple(reply.value, 2, "forward", "(y_pred, cache)")
-    reply = student.call("backward", params, cache, y, return_inputs=True)
-    expect_inputs_unchanged(reply, (params, None, y), "backward")
-    reply = student.call("train", params, X, y, lr=0.1, epochs=3, return_inputs=True)
     expect_inputs_unchanged(reply, (params, X, y), "train")

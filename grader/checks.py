@@ -12,6 +12,7 @@ import contextlib
 import numpy as np
 
 from grader.compare import GradeFailure, check_close, describe
+from grader.contract import exercise_of
 from grader.gradcheck import GradCheck
 from grader.worker import Reply
 
@@ -43,8 +44,12 @@ def diagnosing(function: str | None, inputs: dict | None, output, warnings=()):
         raise
 
 
-def expect_no_warnings(reply: Reply, what: str, *, function: str | None = None,
+def expect_no_warnings(reply: Reply, what: str, *, function: str,
                        inputs: dict | None = None) -> None:
+    """No RuntimeWarning from ``function``: only where its exercise text promises it."""
+    if not exercise_of(function).function(function).warning_free:
+        raise RuntimeError(f"{function} is not promised warning-free; a test may not "
+                           "take points for its warnings")
     if reply.warnings:
         with diagnosing(function, inputs, reply.value, reply.warnings):
             raise GradeFailure(f"{what} raised {reply.warnings[0]}; the contract asks for "
@@ -53,7 +58,10 @@ def expect_no_warnings(reply: Reply, what: str, *, function: str | None = None,
 
 def expect_inputs_unchanged(reply: Reply, inputs: tuple, what: str) -> None:
     """The student's function must not have written into its arguments."""
-    after = reply.inputs_after or []
+    after = reply.inputs_after
+    if type(after) is not list or len(after) < len(inputs):
+        raise GradeFailure(f"{what}: the worker did not report its arguments after the call, "
+                           "so they cannot be shown to be unchanged")
     for position, (before, now) in enumerate(zip(inputs, after)):
         if not _same(before, now):
             raise GradeFailure(f"{what} changed its argument number {position + 1} in place; "

@@ -257,41 +257,80 @@ CATALOGUE: tuple[Misconception, ...] = (
 
 
 def _close(got, wrong, rtol=1e-6, atol=1e-9) -> bool:
-    """Whether ``got`` is ``wrong`` in structure, shape and value (None matches anything)."""
+    """Whether ``got`` is ``wrong`` in structure, type, dtype, shape and value.
+
+    Strict on form: a float32 array, a list or a 0-d array where the variant predicts
+    a float64 array of some shape is not that variant, whatever its values, since its
+    failure is about the form and a named mistake would send the student the wrong way.
+    None in ``wrong`` stands for a part the variant does not predict (a cache).
+    """
     if wrong is None:
         return True
     if isinstance(wrong, dict):
-        return isinstance(got, dict) and all(k in got and _close(got[k], v) for k, v in wrong.items())
+        return (type(got) is dict and got.keys() >= wrong.keys()
+                and all(_close(got[k], v) for k, v in wrong.items()))
     if isinstance(wrong, (tuple, list)):
-        return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
+        return (type(got) in (tuple, list) and len(got) == len(wrong)
                 and all(_close(g, w) for g, w in zip(got, wrong)))
-    try:
-        got_array = np.asarray(got, dtype=np.float64)
-        wrong_array = np.asarray(wrong, dtype=np.float64)
-    except (TypeError, ValueError):
+    if isinstance(wrong, np.ndarray) and wrong.ndim > 0:
+        if type(got) is not np.ndarray or got.dtype != np.float64 or got.shape != wrong.shape:
+            return False
+    elif not (type(got) in (float, np.float64)
+              or (type(got) is np.ndarray and got.shape == () and got.dtype == np.float64)):
+        return False  # the variant predicts one number: a float (or a 0-d float64 array)
+    wrong_array = np.asarray(wrong, dtype=np.float64)
+    if not np.isfinite(wrong_array).all():
         return False
-    if got_array.shape != wrong_array.shape or not np.isfinite(wrong_array).all():
-        return False
-    return bool(np.all(np.abs(got_array - wrong_array) <= atol + rtol * np.abs(wrong_array)))
+    return bool(np.all(np.abs(got - wrong_array) <= atol + rtol * np.abs(wrong_array)))
+
+
+def _right(function: str, inputs: dict):
+    """The reference's answer for these inputs, shaped as the variants are."""
+    special = {
+        "dense_backward": lambda: _dense_variant(REF, inputs),
+        "train": lambda: _train_variant(REF, inputs),
+        "forward": lambda: (REF.forward(inputs["params"], inputs["X"])[0], None),
+        "backward": lambda: REF.backward(inputs["params"],
+                                         REF.forward(inputs["params"], inputs["X"])[1],
+                                         inputs["y_true"]),
+    }
+    if function in special:
+        return special[function]()
+    from grader.contract import exercise_of
+
+    params = exercise_of(function).function(function).params
+    return getattr(REF, function)(**{name: inputs[name] for name in params if name in inputs})
 
 
 def diagnose(function: str, inputs: dict, output, warnings: list[str] = ()) -> Misconception | None:
-    """The first known mistake of ``function`` that explains ``output``, if any."""
+    """The known mistake of ``function`` that explains ``output``, if exactly one does.
+
+    A variant names a mistake only where these inputs tell it apart from the right
+    answer (at N = 1, "N times too large" is the right answer), and only when no other
+    mistake explains the same output equally well.
+    """
+    try:
+        right = _right(function, inputs)
+    except Exception:  # the reference is absent (the student bundle), or the inputs do not fit
+        right = None
+    found: dict[str, Misconception] = {}
     for entry in CATALOGUE:
         if entry.function != function:
             continue
         if entry.when is not None:
             try:
                 if entry.when(inputs, output, list(warnings)):
-                    return entry
+                    found.setdefault(entry.id, entry)
             except Exception:
                 pass
             continue
         for variant in entry.variants:
             try:
                 wrong = variant(REF, inputs)
+                if right is not None and _close(wrong, right):
+                    continue  # these inputs cannot tell this mistake from the right answer
+                if _close(output, wrong):
+                    found.setdefault(entry.id, entry)
             except Exception:  # the reference is absent, or the inputs do not fit
                 continue
-            if _close(output, wrong):
-                return entry
-    return None
+    return next(iter(found.values())) if len(found) == 1 else None

