@@ -11,7 +11,7 @@ import contextlib
 
 import numpy as np
 
-from grader.compare import GradeFailure, check_close, describe
+from grader.compare import SINGLE_PRECISION, GradeFailure, check_close, describe
 from grader.contract import exercise_of
 from grader.gradcheck import GradCheck
 from grader.worker import Reply
@@ -111,13 +111,20 @@ def expect_gradient(check: GradCheck, what: str, of: str) -> None:
     if check.passed:
         return
     where = f" at index {list(check.worst_index)}" if check.worst_index else ""
-    if check.analytic is None:
-        message = f"{what} does not have the shape of {of}"
-    else:
-        message = (f"{what} disagrees with the numerical derivative of {of}{where}: "
-                   f"yours {check.analytic:.8g}, central differences {check.numeric:.8g} "
-                   f"(relative error {check.max_rel_error:.2g}, allowed {check.tolerance:.0e})")
-    raise GradeFailure(message, {"max_rel_error": check.max_rel_error
-                                 if np.isfinite(check.max_rel_error) else "inf",
-                                 "worst_index": list(check.worst_index or ()),
-                                 "analytic": check.analytic, "numeric": check.numeric})
+    details = {"worst_index": list(check.worst_index or ()), "analytic": check.analytic,
+               "numeric": check.numeric, "difference": check.difference,
+               "allowed": check.allowed}
+    if check.analytic is None or check.numeric is None or not np.isfinite(check.difference):
+        # The shapes differ, a value is not finite, or the derivative could not be seen.
+        raise GradeFailure(f"{what}{where}: {check.reason or 'the check could not compare'} "
+                           f"(against the numerical derivative of {of})", details)
+    yours, theirs = check.analytic, check.numeric
+    precision = ""
+    if abs(yours - theirs) <= SINGLE_PRECISION * max(abs(theirs), 1e-300):
+        precision = ("; that is right to about 4 significant digits, so the maths is probably "
+                     "right but was computed in low precision (float32?): the contract asks "
+                     "for float64 throughout")
+    raise GradeFailure(f"{what} disagrees with the numerical derivative of {of}{where}: "
+                       f"yours {yours:.10g}, central differences {theirs:.10g} "
+                       f"(difference {check.difference:.2g}, allowed {check.allowed:.2g})"
+                       f"{precision}", details)

@@ -1,0 +1,97 @@
+"""Every visible gradient check, reseeded many times: the reference never fails it, and
+each catalogued wrong gradient always does.
+
+The checks run in this process against plain Python namespaces (the reference modules,
+or the reference with one mistake written in), calling the autotest functions
+themselves with a fresh generator per draw. ``BACKPROP_RESEEDS`` sets the number of
+draws: 1,000 by default (about 15 s), 10,000 in CI (``.ci/run`` sets it; about 2 min).
+"""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+import pytest
+
+from autotests import test_chain_rule, test_cross_entropy, test_dense, test_mse, test_training
+from grader.compare import GradeFailure
+from grader.worker import Reply
+from tests.conftest import reference_sources
+from tests.test_misconceptions import IMPORTS, WRONG
+
+RESEEDS = int(os.environ.get("BACKPROP_RESEEDS", "1000"))
+
+# Every visible test that checks a gradient on inputs drawn from its generator, and the
+# mistakes of the catalogue that it is there to catch.
+CHECKS = {
+    "mse_grad": (test_mse.test_mse_grad_matches_numerical_derivative, "mse",
+                 ["mse-grad-missing-2", "mse-grad-sum-not-mean", "mse-grad-sign"]),
+    "dense_backward": (test_dense.test_dense_backward_matches_numerical_gradient, "dense",
+                       ["dense-missing-activation-derivative", "dense-bias-not-summed",
+                        "dense-dW-transposed", "dense-dx-from-dh"]),
+    "dense_chain": (test_dense.test_dense_layers_chain_backwards, "dense",
+                    ["dense-missing-activation-derivative", "dense-bias-not-summed",
+                     "dense-dW-transposed", "dense-dx-from-dh"]),
+    "bce_grad": (test_cross_entropy.test_bce_grad_matches_numerical_derivative, "cross_entropy",
+                 ["bce-grad-sign", "bce-grad-missing-mean", "bce-grad-mse-style"]),
+    "logistic_regression_grad": (
+        test_cross_entropy.test_logistic_regression_grad_matches_numerical_gradient,
+        "cross_entropy", ["bce-grad-sign", "bce-grad-missing-mean", "bce-grad-mse-style"]),
+    "graph_backward": (test_chain_rule.test_graph_backward_worked_example, "chain_rule",
+                       ["chain-fanout-dropped", "chain-cos-derivative-sign",
+                        "chain-derivative-at-wrong-node"]),
+    "backward": (test_training.test_backward_worked_example_and_numerical_gradient, "training",
+                 ["training-grad-of-sum"]),
+}
+
+
+class InProcessStudent:
+    """What an autotest calls, served from a namespace in this process."""
+
+    def __init__(self, namespace: dict):
+        self._namespace = namespace
+
+    def call(self, function, *args, return_inputs=False, **kwargs):
+        copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        value = self._namespace[function](*copies, **kwargs)
+        return Reply(value=value, inputs_after=copies if return_inputs else None)
+
+    def __getattr__(self, function):
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs).value
+
+
+def namespace(module: str, extra: str = "") -> dict:
+    space: dict = {"__name__": f"reseeded_{module}"}
+    exec(compile(reference_sources()[module] + "\n" + extra, f"<{module}>", "exec"), space)
+    return space
+
+
+def outcome(test, student, seed: int) -> str | None:
+    """None if the test passed with this seed, else its failure message."""
+    try:
+        test(student=student, rng=np.random.default_rng(seed))
+    except GradeFailure as failure:
+        return failure.message
+    return None
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_the_reference_never_fails_and_each_mistake_always_does(check):
+    """Over every seed, does the reference pass this visible check, and does each
+    catalogued wrong gradient fail it?"""
+    test, module, mistakes = CHECKS[check]
+    right = InProcessStudent(namespace(module))
+    wrong = {m: InProcessStudent(namespace(module, IMPORTS + WRONG[m][1])) for m in mistakes}
+    assert all(WRONG[m][0] == module for m in mistakes)
+    reference_failed, mistakes_passed = {}, {}
+    for seed in range(RESEEDS):
+        message = outcome(test, right, seed)
+        if message is not None:
+            reference_failed[seed] = message
+        for mistake, student in wrong.items():
+            if outcome(test, student, seed) is None:
+                mistakes_passed.setdefault(mistake, []).append(seed)
+    assert reference_failed == {}
+    assert mistakes_passed == {}
