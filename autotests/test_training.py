@@ -86,12 +86,15 @@ def mse(y, y_pred):
 def train(student, params, X, y, **kwargs):
     new_params, losses = expect_tuple(student.train(params, X, y, **kwargs), 2, "train",
                                       "(params, losses)")
-    return check_trained(new_params, losses)
+    return check_trained(params, new_params, losses)
 
 
-def check_trained(new_params, losses):
-    """The params dict and the losses as a 1-D float64 array (a list of floats is fine)."""
+def check_trained(params, new_params, losses):
+    """The trained params as float64 arrays of the params' shapes, and the losses as a
+    1-D float64 array (a list of floats is fine)."""
     expect_dict(new_params, KEYS, "the params from train")
+    for key in KEYS:
+        expect_array(new_params[key], params[key].shape, f"{key} from train")
     if type(losses) in (list, tuple) and all(type(v) is float for v in losses):
         losses = np.array(losses, dtype=np.float64)
     if type(losses) is not np.ndarray or losses.ndim != 1 or losses.dtype != np.float64:
@@ -274,7 +277,7 @@ def test_train_matches_reference(student, reference, rng):
     X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, size=20).astype(np.float64)
     reply = student.call("train", params, X, y, lr=0.3, epochs=40, return_inputs=True)
     trained, losses = expect_tuple(reply.value, 2, "train", "(params, losses)")
-    trained, losses = check_trained(trained, losses)
+    trained, losses = check_trained(params, trained, losses)
     want_params, want_losses = reference.train(params, X, y, lr=0.3, epochs=40)
     inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 40}
     expect(losses, np.asarray(want_losses), "losses", function="train", inputs=inputs,

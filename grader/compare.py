@@ -26,19 +26,9 @@ class GradeFailure(AssertionError):
         self.hint = hint
 
 
-def _plain(value):
-    """A small JSON-able rendering of a value for a report's details."""
-    if isinstance(value, np.ndarray):
-        if value.size <= 12:
-            return [_plain(v) for v in value.tolist()] if value.ndim else _plain(value.item())
-        return f"array of shape {value.shape}"
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return value if np.isfinite(value) else repr(value)
-    if isinstance(value, (int, str, bool)) or value is None:
-        return value
-    return repr(value)[:80]
+def _plain(value: float):
+    """One value of a float64 array (the only thing passed here) for a report's details."""
+    return float(value) if np.isfinite(value) else str(float(value))
 
 
 def describe(value) -> str:
@@ -47,6 +37,8 @@ def describe(value) -> str:
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, bool) or value is None:
         return repr(value)
+    if isinstance(value, int) and value.bit_length() > 64:  # repr fails past 4300 digits
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, (int, float)):
         return f"the {type(value).__name__} {value!r}"
     return f"a {type(value).__name__}"
@@ -58,7 +50,10 @@ def as_number(value, what: str, details: dict) -> float:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise GradeFailure(f"{what} should be a float, got {describe(value)}", details)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int past the largest float
+        raise GradeFailure(f"{what} should be a float, got {describe(value)}", details) from None
 
 
 def check_close(got, want, what: str, *, rtol: float = RTOL, atol: float = ATOL,
@@ -86,7 +81,8 @@ def check_close(got, want, what: str, *, rtol: float = RTOL, atol: float = ATOL,
         details.update(index=list(index), received=_plain(got_values[index]),
                        expected=_plain(want_values[index]))
         raise GradeFailure(f"{what} is not finite{_at(index)}: got "
-                           f"{got_values[index]!r}, expected {want_values[index]:.10g}", details)
+                           f"{float(got_values[index])}, expected {want_values[index]:.10g}",
+                           details)
     error = np.abs(got_values - want_values)
     allowed = atol + rtol * np.abs(want_values)
     bad = ~(error <= allowed)
@@ -103,7 +99,22 @@ def check_close(got, want, what: str, *, rtol: float = RTOL, atol: float = ATOL,
         raise GradeFailure(
             f"{what}{shape} is wrong in {int(bad.sum())} of {bad.size} values; "
             f"the worst{_at(index)}: expected {want_values[index]:.10g}, "
-            f"got {got_values[index]:.10g} (error {error[index]:.3g})", details)
+            f"got {got_values[index]:.10g} (error {error[index]:.3g}){_precision(error, want_values)}",
+            details)
+
+
+# float32 keeps about 7 significant digits; results that agree to 4 or more but fail
+# the comparison lost precision somewhere, which is no mistake in the maths.
+SINGLE_PRECISION = 1e-4
+
+
+def _precision(error: np.ndarray, want: np.ndarray) -> str:
+    relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    if np.all(relative <= SINGLE_PRECISION):
+        return ("; every value is right to about 4 significant digits, so the maths is "
+                "probably right but was computed in low precision (float32?): the contract "
+                "asks for float64 throughout")
+    return ""
 
 
 def _at(index: tuple) -> str:

@@ -101,9 +101,9 @@ def _graph_backward_variant(ref, inputs, *, drop=None, cos_sign=-1.0, cos_at="a"
     return {"d": dd, "b": db, "c": dc, "a": da, "x": dx}
 
 
-def _bce_terms(inputs):
-    y, z = inputs["y_true"], inputs["logits"]
-    return y, _sigma(z), len(z)
+def _saturates(logits) -> bool:
+    """Whether sigma rounds some logit to exactly 0 or 1 in float64 (|z| > 37)."""
+    return bool(np.max(np.abs(np.asarray(logits, dtype=np.float64)), initial=0.0) > 37.0)
 
 
 CATALOGUE: tuple[Misconception, ...] = (
@@ -118,7 +118,9 @@ CATALOGUE: tuple[Misconception, ...] = (
         "sigmoid-overflow", "sigmoid", "sigmoid",
         "For large negative z, e^(-z) overflows to inf. The value still comes out right, "
         "but numpy warns, and the contract asks for no warning up to |z| = 1e4. Rewrite "
-        "sigma so that exp only ever sees a number <= 0 (treat z >= 0 and z < 0 apart).",
+        "sigma so that exp only ever sees a number <= 0. np.where(cond, a, b) computes "
+        "both a and b for every element before choosing, so the exponent must already "
+        "be safe in both branches.",
         when=lambda i, out, warnings: any("overflow" in w for w in warnings)),
     Misconception(
         "sigmoid-grad-missing-factor", "sigmoid", "sigmoid_grad",
@@ -195,7 +197,8 @@ CATALOGUE: tuple[Misconception, ...] = (
         "The loss is inf or nan for large logits: sigma(z) rounds to exactly 0 or 1 and "
         "log(0) is -inf. Write the loss in terms of z directly (log sigma(z) = "
         "-log(1 + e^(-z))) and evaluate log(1 + e^t) without overflow.",
-        when=lambda i, out, warnings: isinstance(out, (int, float)) and not np.isfinite(out)),
+        when=lambda i, out, warnings: (isinstance(out, float) and not np.isfinite(out)
+                                       and _saturates(i["logits"]))),
     # -- chain_rule ----------------------------------------------------------------
     Misconception(
         "chain-fanout-dropped", "chain_rule", "graph_backward",

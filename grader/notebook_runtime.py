@@ -203,7 +203,9 @@ class NotebookSession:
         except WireError as error:
             raise self._fail(Failure("error", f"the result is {error}", "WireError"),
                              output, dropped) from None
-        except Exception as error:  # a hostile value that breaks while being read
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # a hostile value that breaks (or exits) while read
             raise self._fail(Failure("error", "the result could not be read: " + _describe(error),
                                      "WireError"), output, dropped) from None
         reply = Reply(value=self._incoming(value), output=output, output_dropped=dropped,

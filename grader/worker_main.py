@@ -80,7 +80,11 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
                 return {"__nd__": len(buffers) - 1, "dtype": native.dtype.str,
                         "shape": list(native.shape)}
             if isinstance(x, np.generic) and x.dtype.kind in ARRAY_KINDS:
-                return walk(x.item(), depth)
+                item = x.item()
+                if isinstance(item, np.generic):  # a longdouble: no Python number holds it
+                    raise WireError("a numpy scalar of dtype %s (only float64 and smaller "
+                                    "cross as numbers)" % x.dtype)
+                return walk(item, depth)
         raise WireError("an object of type %s, which is not plain data" % kind.__name__)
 
     return walk(value, 0), buffers

@@ -136,17 +136,18 @@ def test_each_mistake_is_named_for_its_own_submission(grade, make_submission):
         assert hints and hints <= entry_hints, mistake
 
 
-def test_no_mistake_is_named_for_the_reference(rng=np.random.default_rng(7)):
-    """Does the reference's own output ever match a wrong variant? (It must not.)"""
+def reference_cases(rng=None) -> dict:
+    """For every function with catalogued mistakes: inputs, and the reference's output."""
     from solutions import chain_rule, cross_entropy, dense, mse, sigmoid, training
 
+    rng = rng or np.random.default_rng(7)
     params = training.init_params(3, 4, seed=1)
     X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(float)
     grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
     x, W, b, dh = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 2))
     z = rng.normal(0, 3, size=8)
     labels = rng.integers(0, 2, size=8).astype(float)
-    cases = {
+    return {
         "sigmoid": ({"z": z}, sigmoid.sigmoid(z)),
         "sigmoid_grad": ({"z": z}, sigmoid.sigmoid_grad(z)),
         "mse_grad": ({"y_true": labels, "y_pred": sigmoid.sigmoid(z)},
@@ -164,9 +165,70 @@ def test_no_mistake_is_named_for_the_reference(rng=np.random.default_rng(7)):
         "backward": ({"params": params, "X": X, "y_true": y},
                      training.backward(params, training.forward(params, X)[1], y)),
     }
+
+
+def test_no_mistake_is_named_for_the_reference():
+    """Does the reference's own output ever match a wrong variant? (It must not.)"""
+    cases = reference_cases()
     assert {entry.function for entry in CATALOGUE} <= set(cases)
     for function, (inputs, output) in cases.items():
         assert diagnose(function, inputs, output) is None, function
+
+
+def test_each_variant_is_named_from_its_own_output():
+    """Does each catalogued variant's exact output, on inputs that tell it apart, get its name?"""
+    cases = reference_cases()
+    for entry in CATALOGUE:
+        if entry.when is not None:
+            continue
+        inputs, _ = cases[entry.function]
+        for variant in entry.variants:
+            found = diagnose(entry.function, inputs, variant(misconceptions.REF, inputs))
+            assert found is not None and found.id == entry.id, entry.id
+
+
+def _reformed(value, how):
+    """The same numbers in another form: float32, a list, a 0-d array or a string."""
+    if isinstance(value, dict):
+        return {k: _reformed(v, how) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_reformed(v, how) for v in value)
+    if isinstance(value, np.ndarray) or isinstance(value, float):
+        array = np.asarray(value)
+        return {"float32": array.astype(np.float32), "list": array.tolist(),
+                "text": str(value)}[how]
+    return value
+
+
+@pytest.mark.parametrize("how", ["float32", "list", "text"])
+def test_no_mistake_is_named_for_an_output_of_the_wrong_form(how):
+    """Is a variant's output in float32, as a list or as text left unnamed, since the
+    failure is about its form and not the mistake?"""
+    cases = reference_cases()
+    for entry in CATALOGUE:
+        if entry.when is not None:
+            continue
+        inputs, _ = cases[entry.function]
+        for variant in entry.variants:
+            wrong = _reformed(variant(misconceptions.REF, inputs), how)
+            assert diagnose(entry.function, inputs, wrong) is None, (entry.id, how)
+
+
+def test_n_times_too_large_is_not_named_when_n_is_one():
+    """At N = 1 a gradient "N times too large" is the right one: is it never named there?"""
+    from solutions import cross_entropy, mse
+
+    y, z = np.array([1.0]), np.array([0.3])
+    right = cross_entropy.bce_grad(y, z)
+    assert diagnose("bce_grad", {"y_true": y, "logits": z}, right * 1) is None
+    # float32 of the right values at N = 1: the historical "N times too large" for a dtype.
+    inputs = {"y_true": np.array([0.2]), "y_pred": np.array([0.7])}
+    output = mse.mse_grad(inputs["y_true"], inputs["y_pred"]).astype(np.float32)
+    assert diagnose("mse_grad", inputs, output) is None
+    # With N > 1 the same mistake is told apart, and named.
+    y, z = np.array([1.0, 0.0]), np.array([0.3, -1.2])
+    found = diagnose("bce_grad", {"y_true": y, "logits": z}, cross_entropy.bce_grad(y, z) * 2)
+    assert found is not None and found.id == "bce-grad-missing-mean"
 
 
 def test_three_mistakes_give_three_hints_on_their_own_tests(grade):
@@ -187,8 +249,16 @@ def test_three_mistakes_give_three_hints_on_their_own_tests(grade):
     assert len(hints) == len(found)
 
 
-def test_diagnosis_never_raises_on_garbage():
-    """Does diagnose shrug at outputs of the wrong type or shape instead of raising?"""
+GARBAGE = (None, "text", {"x": 1}, (1, 2, 3), np.zeros((2, 2, 2)), [np.nan], float("nan"),
+           np.array([np.inf, -np.inf]), {"d": None, "b": "x", "c": [], "a": (), "x": {}}, 10 ** 400)
+
+
+def test_diagnosis_names_nothing_for_garbage():
+    """Given real inputs, does diagnose return None, without raising, for outputs that are
+    no mistake at all?"""
+    cases = reference_cases()
     for entry in CATALOGUE:
-        for output in (None, "text", {"x": 1}, (1, 2, 3), np.zeros((2, 2, 2))):
-            misconceptions.diagnose(entry.function, {}, output)
+        inputs, _ = cases[entry.function]
+        for output in GARBAGE:
+            found = misconceptions.diagnose(entry.function, inputs, output)
+            assert found is None or found.when is not None, (entry.id, output)
