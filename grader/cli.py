@@ -31,7 +31,7 @@ def one_line_errors(command):
         try:
             return command(*args, **kwargs)
         except GraderError as error:
-            click.echo(f"grader: {error}", err=True)
+            click.echo(render.printable(f"grader: {error}"), err=True)
             sys.exit(error.exit_code)
 
     return wrapper
@@ -104,20 +104,25 @@ def _writable_dir(path: Path) -> Path:
 @click.option("--timeout", default=Limits.wall_seconds, show_default=True,
               type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
 @click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "basic"]), default="auto",
-              show_default=True, help="bubblewrap sandbox, or rlimits only (basic).")
+              show_default=True,
+              help="bubblewrap sandbox, or basic: rlimits, seccomp, the guard and the kernel "
+                   "walls the machine allows (Landlock, an unprivileged uid).")
+@click.option("--accept-weak-isolation", is_flag=True,
+              help="Grade even where no kernel wall can be built around student code.")
 @click.option("--resume", is_flag=True,
               help="Skip submissions whose report exists and still matches their sha256.")
 @click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path), default=None,
               help="Also write each student's HTML feedback (student view) here.")
 @one_line_errors
 def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
-          isolation: str, resume: bool, feedback_dir: Path | None) -> None:
+          isolation: str, accept_weak_isolation: bool, resume: bool,
+          feedback_dir: Path | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
     found = submission.discover(list(paths))
     _writable_dir(out_dir)
     if feedback_dir is not None:
         _writable_dir(feedback_dir)
-    chosen, note = sandbox.choose(isolation)
+    chosen, note = sandbox.choose(isolation, accept_weak=accept_weak_isolation)
     if note:
         click.echo(f"grader: {note}", err=True)
     options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
@@ -130,18 +135,29 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
                            show_pos=True) as bar:
         graded = runner.grade(todo, out_dir, options, on_summary=lambda s: bar.update(1))
     summaries = sorted(skipped + graded, key=lambda s: s.id)
-    click.echo(summary_table(summaries))
+    click.echo(render.printable(summary_table(summaries)))
     if feedback_dir is not None:
         for s in summaries:
             if s.report_path:
                 data = report_io.load(Path(s.report_path))
-                report_io.write_atomic(feedback_dir / f"{s.id}.html",
+                report_io.write_atomic(feedback_path(feedback_dir, s.id),
                                        render.render(data, "html", "student"))
     failed = [s for s in summaries if s.status != "graded"]
     for s in failed:
-        click.echo(f"grader: {s.id}: not graded: {s.error}", err=True)
+        click.echo(render.printable(f"grader: {s.id}: not graded: {s.error}"), err=True)
     click.echo(f"{len(summaries)} report(s) in {out_dir}")
     sys.exit(EXIT_NOT_GRADED if failed else 0)
+
+
+def feedback_path(feedback_dir: Path, submission_id: str) -> Path:
+    """``<id>.html``, named with the same bytes as the student's folder and ``<id>.json``
+    (an id read from a name that is not UTF-8 holds surrogate escapes, which the file
+    system takes back as those bytes); an id no file name can hold is written out."""
+    try:
+        os.fsencode(submission_id)
+    except UnicodeEncodeError:
+        submission_id = render.printable(submission_id)
+    return feedback_dir / f"{submission_id}.html"
 
 
 def summary_table(summaries: list[runner.Summary]) -> str:
@@ -225,11 +241,11 @@ def gradebook(reports_dir: Path, output: str) -> None:
 
     text = gradebook_lib.to_csv(gradebook_lib.rows(reports_dir))
     if output == "-":
-        click.echo(text, nl=False)
+        click.echo(render.printable(text), nl=False)
         return
     target = Path(output)
     try:
-        report_io.write_atomic(target, text)
+        report_io.write_atomic(target, render.printable(text))
     except OSError as error:
         raise OutputNotWritable(target, error.strerror or str(error)) from None
     click.echo(f"{target}: {text.count(chr(10)) - 1} student(s)", err=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import html
 import math
+import re
 
 AUDIENCES = ("student", "instructor")
 FORMATS = ("text", "md", "html")
@@ -38,7 +39,29 @@ def for_audience(report: dict, audience: str) -> dict:
 
 def render(report: dict, fmt: str = "text", audience: str = "student") -> str:
     view = for_audience(report, audience)
-    return {"text": _text, "md": _markdown, "html": _html}[fmt](view, audience)
+    return printable({"text": _text, "md": _markdown, "html": _html}[fmt](view, audience))
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate written out, so that it encodes as UTF-8.
+
+    A folder name that is not UTF-8 reaches a report as surrogate escapes (byte 0xE9 of a
+    Latin-1 ``café`` is U+DCE9): it shows as ``caf\\xe9``, the byte's value; any other lone
+    surrogate shows as ``\\uXXXX``.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return SURROGATE.sub(_escape_surrogate, text)
+
+
+def _escape_surrogate(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _headline(view: dict) -> str:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
+import signal
+import stat
+import struct
 import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from grader import report as report_io
 from grader import submission as loader
+from grader.cli import main
 from grader.contract import EXERCISE_NAMES, EXERCISES
-from grader.errors import DuplicateSubmissionId, NotASubmission
+from grader.errors import DuplicateSubmissionId, GraderError, NotASubmission, StrayExerciseFiles
 from tests.conftest import EXAMPLES, exercise_scores, reference_sources, statuses
 
 POINTS = {e.name: e.points for e in EXERCISES}
@@ -209,6 +217,29 @@ def broken_submissions(root: Path) -> dict[str, tuple[Path, str, str]]:
     path = folder("blank", "cross_entropy")
     (path / "cross_entropy.py").write_text("", encoding="utf-8")
     cases["blank"] = (path, "cross_entropy", "is empty")
+
+    path = folder("dangling", "mse")
+    os.symlink("nowhere.py", path / "mse.py")
+    cases["dangling"] = (path, "mse", "does not exist")
+
+    # A notebook past its cap is refused after reading the cap and one byte (a sparse file).
+    path = folder("huge_notebook", "mse")
+    with open(path / "mse.ipynb", "wb") as stream:
+        stream.truncate(loader.MAX_NOTEBOOK_BYTES + 1)
+    words = f"larger than the {loader.MAX_NOTEBOOK_BYTES}-byte cap for a notebook"
+    cases["huge_notebook"] = (path, "mse", words)
+
+    path = folder("long_notebook", "dense")
+    code = reference_sources()["dense"] + padding * (loader.MAX_SOURCE_BYTES // len(padding))
+    (path / "dense.ipynb").write_text(notebook(("code", code)), encoding="utf-8")
+    cases["long_notebook"] = (path, "dense", "code cells are larger than")
+
+    # 3 MB of "{}," would parse into 70 MB of empty dicts; 64 MiB of them into 1.5 GB.
+    path = folder("json_bomb", "chain_rule")
+    dicts = "{}," * loader.MAX_NOTEBOOK_ITEMS
+    (path / "chain_rule.ipynb").write_text('{"cells": [], "metadata": [' + dicts + "{}]}",
+                                           encoding="utf-8")
+    cases["json_bomb"] = (path, "chain_rule", "JSON values")
     return cases
 
 
@@ -262,3 +293,269 @@ def test_a_zip_grades_like_the_folder_it_was_made_from(grade, tmp_path):
     reports = grade([EXAMPLES / "bob_mistakes", archive], jobs=2)
     assert exercise_scores(reports["bob_zipped"]) == exercise_scores(reports["bob_mistakes"])
     assert reports["bob_zipped"]["submission"]["sha256"] == reports["bob_mistakes"]["submission"]["sha256"]
+
+
+# -- inputs that cannot be read: the submission fails alone, nothing waits ------------------
+
+
+class Hung(Exception):
+    """Raised by ``no_hang`` in the test's main thread: a read that blocks becomes a failure."""
+
+
+@contextlib.contextmanager
+def no_hang(seconds: float = 120.0):
+    """Turn a hang into a failure (never a measure of speed: the bound is minutes)."""
+
+    def expire(signum, frame):
+        raise Hung(f"still waiting after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def patch_zip_member(path: Path, name: str, *, flag_bits: int | None = None,
+                     file_size: int | None = None) -> None:
+    """Rewrite fields of one member in both its local header and its central directory
+    entry: what a hand-made or hostile zip can claim."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = archive.getinfo(name).header_offset
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46:central + 46 + len(name)] != name.encode():
+        central = data.find(b"PK\x01\x02", central + 1)
+    for header, flags_at, size_at in ((local, 6, 22), (central, 8, 24)):
+        if flag_bits is not None:
+            struct.pack_into("<H", data, header + flags_at, flag_bits)
+        if file_size is not None:
+            struct.pack_into("<I", data, header + size_at, file_size)
+    path.write_bytes(bytes(data))
+
+
+def zip_of_modules(path: Path, extra=None, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A zip of the reference modules under ``<stem>/``, then whatever ``extra(zip)`` adds."""
+    with zipfile.ZipFile(path, "w", compression) as z:
+        for module, source in reference_sources().items():
+            z.writestr(f"{path.stem}/{module}.py", source)
+        if extra:
+            extra(z)
+    return path
+
+
+def unreadable_submissions(root: Path) -> dict[str, tuple[Path, str]]:
+    """``{id: (path, words its failure must say)}``: submissions that cannot be graded at
+    all, most of them otherwise the reference modules."""
+    cases = {}
+    root.mkdir(parents=True)
+
+    def folder(name: str, without: str) -> Path:
+        return write_modules(root / name, {k: v for k, v in reference_sources().items()
+                                           if k != without})
+
+    path = folder("loop.v1", "sigmoid")  # the dot: the failed report keeps the folder's name
+    os.symlink("sigmoid.py", path / "sigmoid.py")
+    cases["loop.v1"] = (path, "symbolic link loop")
+
+    path = folder("fifo", "sigmoid")
+    os.mkfifo(path / "sigmoid.py")
+    cases["fifo"] = (path, "named pipe")
+
+    path = folder("socket", "mse")
+    os.mknod(path / "mse.py", stat.S_IFSOCK | 0o600)
+    cases["socket"] = (path, "a socket")
+
+    os.mkfifo(root / "fifo_zip.zip")
+    cases["fifo_zip"] = (root / "fifo_zip.zip", "named pipe")
+
+    # A single file named on the command line is followed to where it leads.
+    (root / "device").mkdir()
+    os.symlink("/dev/zero", root / "device" / "dense.py")
+    cases["dense"] = (root / "device" / "dense.py", "character device")
+
+    (root / "eio").mkdir()
+    os.symlink("/proc/self/mem", root / "eio" / "sigmoid.py")  # reading at 0 is EIO
+    cases["sigmoid"] = (root / "eio" / "sigmoid.py", "Input/output error")
+
+    path = root / "bzip2.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_BZIP2) as z:
+        for module, source in reference_sources().items():
+            z.writestr(f"{module}.py", source)
+    cases["bzip2"] = (path, "compressed with bzip2")
+
+    def zeros(z: zipfile.ZipFile) -> None:
+        with z.open("declared/data.bin", "w") as member:
+            for _ in range(loader.MAX_ZIP_UNCOMPRESSED_BYTES // (4 * 1024 * 1024) + 1):
+                member.write(bytes(4 * 1024 * 1024))
+
+    cases["declared"] = (zip_of_modules(root / "declared.zip", zeros), "uncompressed (declared)")
+
+    def many(z: zipfile.ZipFile) -> None:
+        for i in range(loader.MAX_ZIP_MEMBERS):
+            z.writestr(f"many/notes/{i}.txt", "")
+
+    cases["many"] = (zip_of_modules(root / "many.zip", many), "members")
+
+    def comments(z: zipfile.ZipFile) -> None:
+        for i in range(loader.MAX_ZIP_DIRECTORY_BYTES // 0xFFFF + 1):
+            info = zipfile.ZipInfo(f"directory/{i}.txt")
+            info.comment = b"c" * 0xFFFF
+            z.writestr(info, "")
+
+    cases["directory"] = (zip_of_modules(root / "directory.zip", comments), "central directory")
+
+    path = root / "lying.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("lying/sigmoid.py", SIGMOID + "#" * (8 * 1024 * 1024))
+    patch_zip_member(path, "lying/sigmoid.py", file_size=100)  # claims 100 bytes, inflates 8 MiB
+    cases["lying"] = (path, "corrupt")
+
+    path = zip_of_modules(root / "encrypted.zip")
+    patch_zip_member(path, "encrypted/mse.py", flag_bits=0x1)
+    cases["encrypted"] = (path, "encrypted")
+
+    # A zip inside a zip is never opened: this one holds no exercise of its own.
+    path = root / "nested.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(zip_of_modules(root / "inner.zip"), "inner.zip")
+    (root / "inner.zip").unlink()
+    cases["nested"] = (path, "holds no exercise module")
+    return cases
+
+
+def test_unreadable_inputs_are_named_by_load_in_one_line(tmp_path):
+    """Does ``load`` raise a one-line GraderError naming the cause for each unreadable input,
+    without blocking on a pipe or following a loop?"""
+    cases = unreadable_submissions(tmp_path / "bad")
+    with no_hang():
+        for name, (path, words) in cases.items():
+            with pytest.raises(GraderError) as raised:
+                loader.load(path)
+            message = str(raised.value)
+            assert words in message and "\n" not in message, (name, message)
+
+
+def test_only_the_file_graded_is_opened(tmp_path):
+    """Is a pipe or a loop beside the graded file left alone, the submission read as usual?"""
+    folder = write_modules(tmp_path / "ida", reference_sources())
+    (folder / "old").mkdir()
+    os.mkfifo(folder / "old" / "sigmoid.py")
+    os.symlink("mse.py", folder / "old" / "mse.py")
+    os.symlink("mse.ipynb", folder / "old" / "mse.ipynb")
+    with no_hang():
+        loaded = loader.load(folder)
+    assert loaded.sources == reference_sources() and loaded.broken == {}
+
+
+def test_each_unreadable_submission_fails_alone_and_the_batch_goes_on(grade, tmp_path):
+    """Does each unreadable submission get a failed report that says why, while a correct
+    one in the same batch gets full marks?"""
+    cases = unreadable_submissions(tmp_path / "bad")
+    good = write_modules(tmp_path / "good" / "alice", reference_sources())
+    with no_hang():
+        reports = grade([good, *(path for path, _ in cases.values())], jobs=2)
+    assert sorted(reports) == sorted([*cases, "alice"])
+    assert reports["alice"]["status"] == "graded" and reports["alice"]["score"] == 100
+    for name, (_, words) in cases.items():
+        report = reports[name]
+        assert report["status"] == "failed", (name, report["score"])
+        assert words in report["error"] and "internal grader error" not in report["error"], (
+            name, report["error"])
+
+
+def test_a_fault_of_the_loader_is_that_submissions_failed_report(grade, tmp_path, monkeypatch):
+    """Does an exception in the loader's own code fail that submission only, under its own id?"""
+    good = write_modules(tmp_path / "good" / "alice", reference_sources())
+    odd = write_modules(tmp_path / "odd" / "bug.v2", {"sigmoid": SIGMOID})
+    real = loader._collect
+
+    def collect(chosen, read, origin, submission_id, problems):
+        if submission_id == "bug.v2":
+            raise KeyError("a bug")
+        return real(chosen, read, origin, submission_id, problems)
+
+    monkeypatch.setattr(loader, "_collect", collect)
+    reports = grade([good, odd])
+    assert reports["alice"]["score"] == 100
+    assert reports["bug.v2"]["status"] == "failed"
+    assert "internal grader error while reading it: KeyError" in reports["bug.v2"]["error"]
+
+
+def test_a_class_with_unreadable_submissions_is_graded_and_exits_1(tmp_path):
+    """Does ``grader grade`` of a class holding a loop, pipes and a bomb write every report,
+    name each failure in one line and exit 1?"""
+    klass = tmp_path / "class"
+    write_modules(klass / "alice", reference_sources())
+    bad = unreadable_submissions(tmp_path / "bad")
+    for name in ("loop.v1", "fifo", "fifo_zip", "bzip2", "many"):
+        os.rename(bad[name][0], klass / bad[name][0].name)
+    out = tmp_path / "out"
+    with no_hang():
+        result = CliRunner().invoke(main, ["grade", str(klass), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{name}.json" for name in ("alice", "loop.v1", "fifo", "fifo_zip", "bzip2", "many"))
+    failures = [line for line in result.stderr.splitlines() if "not graded" in line]
+    assert len(failures) == 5, result.stderr
+    assert report_io.load(out / "alice.json")["score"] == 100
+
+
+def test_a_correct_notebook_with_plots_gets_full_marks(grade, tmp_path):
+    """Does a correct notebook with a few MB of plots in its outputs score what its code earns?"""
+    document = json.loads(sigmoid_notebook())
+    plot = {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(os.urandom(3 * 1024 * 1024)).decode(),
+                     "text/plain": ["<Figure size 640x480 with 1 Axes>"]}}
+    for cell in document["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [plot]
+    folder = tmp_path / "plots" / "ada"
+    folder.mkdir(parents=True)
+    (folder / "sigmoid.ipynb").write_text(json.dumps(document), encoding="utf-8")
+    assert (folder / "sigmoid.ipynb").stat().st_size > 4 * loader.MAX_SOURCE_BYTES
+    report = grade([folder])["ada"]
+    assert exercise_scores(report)["sigmoid"] == POINTS["sigmoid"], said(report, "sigmoid")
+
+
+def test_an_exercise_file_beside_student_folders_is_refused(tmp_path):
+    """Is ``submissions/sigmoid.py`` next to ``alice/`` and ``bob/`` refused in one line that
+    names it and says what to do, rather than merging the class into one submission?"""
+    klass = tmp_path / "submissions"
+    write_modules(klass / "alice", reference_sources())
+    write_modules(klass / "bob", reference_sources())
+    write_modules(klass, {"sigmoid": SIGMOID})
+    with pytest.raises(StrayExerciseFiles, match="sigmoid.py.*move"):
+        loader.discover([klass])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["grade", str(klass), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grader: ") and "sigmoid.py" in lines[0], lines
+    assert not out.exists() or not any(out.iterdir())
+    # A student's own folder with one old copy inside is still one submission.
+    (klass / "alice" / "old").mkdir()
+    write_modules(klass / "alice" / "old", {"sigmoid": SIGMOID})
+    assert loader.discover([klass / "alice"]) == [klass / "alice"]
+
+
+def test_feedback_for_a_name_that_is_not_utf8_is_written(tmp_path):
+    """Does ``--feedback`` write the page of a folder named in Latin-1, under the folder's own
+    bytes, with the name shown escaped, instead of crashing?"""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    name = os.fsdecode(b"caf\xe9")  # a surrogate escape, as os.listdir gives it
+    write_modules(klass / name, {"sigmoid": SIGMOID})
+    out, feedback = tmp_path / "out", tmp_path / "feedback"
+    result = CliRunner().invoke(main, ["grade", str(klass), "--out", str(out),
+                                       "--feedback", str(feedback)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, result.output
+    assert os.listdir(os.fsencode(out)) == [b"caf\xe9.json"]
+    assert os.listdir(os.fsencode(feedback)) == [b"caf\xe9.html"]
+    page = (feedback / f"{name}.html").read_bytes().decode("utf-8")
+    assert "caf\\xe9" in page and "10 / 100" in page
