@@ -132,7 +132,7 @@ class Zygote:
             raise WorkerUnavailable("the fork server stopped answering")
         return reply.get("pid", reply.get("status"))
 
-    def fork(self, config: dict, fds: tuple[int, int]) -> ForkedProcess:
+    def fork(self, config: dict, fds: tuple[int, ...]) -> ForkedProcess:
         if not self.running:
             self.close()
             self.start()

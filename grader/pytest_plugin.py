@@ -70,7 +70,8 @@ def _state_from_options(config: pytest.Config) -> GradingState:
     """For ``pytest --submission PATH`` run by hand: grade that one submission."""
     from grader import submission as loader
 
-    graded = GradingState(isolation=choose("auto")[0])
+    # By hand, for writing autotests, not for credit: whatever isolation the machine has.
+    graded = GradingState(isolation=choose("auto", accept_weak=True)[0])
     path = config.getoption("submission") or "exercises"
     graded.begin(StudentSession(loader.load(Path(path)), graded.limits, graded.isolation))
     config.add_cleanup(graded.finish)

@@ -3,8 +3,9 @@
 A grading process runs ``pytest.main`` over the autotests a single time. Its
 ``pytest_runtestloop`` takes submissions one after another and runs every collected
 test against each, so collection and the reference's seeded results are paid once per
-process, not once per submission. With ``jobs > 1`` several grading processes share a
-queue of submissions. Each submission's report is validated and written to disk as
+process, not once per submission. ``grade`` runs ``jobs`` grading processes (one at
+least, never the caller itself), each under its own memory bound, sharing a queue of
+submissions. Each submission's report is validated and written to disk as
 soon as it is done; only a one-line summary travels back.
 """
 
@@ -31,7 +32,7 @@ from grader.contract import EXERCISES
 from grader.errors import GraderError, InvalidReport
 from grader.forkserver import Zygote
 from grader.limits import Limits
-from grader.pytest_plugin import STATE, GradingState
+from grader.pytest_plugin import STATE, GradingState, exercise_of_item
 from grader.sandbox import Isolation
 from grader.results import (ExerciseResult, GraderInfo, SubmissionInfo, SubmissionReport,
                             TestResult)
@@ -172,15 +173,22 @@ class BatchPlugin:
         try:
             submission = loader.load(path)
         except GraderError as error:
-            return failed_report(path, str(error), self.options)
+            return failed_report(path, str(error), self.options,
+                                 submission_id=loader.submission_id(path))
         except Exception as error:  # a fault of the loader's: this submission only
             return failed_report(path, f"internal grader error while reading it: "
-                                       f"{type(error).__name__}: {error}", self.options)
+                                       f"{type(error).__name__}: {error}", self.options,
+                                 submission_id=loader.submission_id(path))
         self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation,
                                          self.zygote))
+        # Hidden tests come last and get a fresh worker that never served a visible test:
+        # nothing a hidden input taught the student's code can reach the student's view.
+        ordered = in_visibility_order(items)
         try:
-            for index, item in enumerate(items):
-                following = items[index + 1] if index + 1 < len(items) else None
+            for index, item in enumerate(ordered):
+                if is_hidden(item) and (index == 0 or not is_hidden(ordered[index - 1])):
+                    self.graded.session.fresh_worker()
+                following = ordered[index + 1] if index + 1 < len(ordered) else None
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
         except WorkerUnavailable as error:
             self.graded.finish()
@@ -190,8 +198,21 @@ class BatchPlugin:
             return failed_report(path, f"internal grader error: {type(error).__name__}: {error}",
                                  self.options, submission.sha256, submission.id)
         results, integrity = self.graded.finish()
+        # The report lists tests in the autotests' own order, whatever order they ran in.
+        position = {(exercise_of_item(item), item.name): i for i, item in enumerate(items)}
+        results.sort(key=lambda result: position.get((result[0], result[1].name), len(position)))
         return build_report(submission, results, self.options, time.monotonic() - started,
                             integrity)
+
+
+def is_hidden(item: pytest.Item) -> bool:
+    return item.get_closest_marker("hidden") is not None
+
+
+def in_visibility_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Every visible test first, then every hidden one, each group in its own order."""
+    return ([item for item in items if not is_hidden(item)]
+            + [item for item in items if is_hidden(item)])
 
 
 def pytest_args(options: Options) -> list[str]:
@@ -239,8 +260,11 @@ def _die_with_parent() -> None:
 
 
 def _child(tasks, done, options: Options, out_dir: str) -> None:
+    from grader.limits import bound_grading_memory
+
     _die_with_parent()
     signal.signal(signal.SIGTERM, _interrupt)
+    bound_grading_memory()  # whatever a submission sends, this process stays bounded
 
     def on_report(report: SubmissionReport) -> None:
         done.put(summarize(report, report_io.write(report, Path(out_dir))))
@@ -294,10 +318,9 @@ def grade(paths: list[Path], out_dir: Path, options: Options,
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
-        if options.jobs <= 1 or len(paths) <= 1:
-            grade_in_process(paths, options,
-                             lambda r: record(summarize(r, report_io.write(r, out_dir))))
-        else:
+        if paths:
+            # Always in grading processes of their own, even one: each runs under its own
+            # memory bound, and whatever happens to it, this process is untouched.
             _grade_in_children(paths, out_dir, options, record)
     except KeyboardInterrupt:
         raise Interrupted(len(summaries), len(paths), out_dir) from None

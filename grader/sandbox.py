@@ -7,7 +7,12 @@ by an empty tmpfs) and numpy, a small tmpfs ``/tmp``, and its own folder. No hom
 project tree, no reference solutions, no reports.
 
 ``basic``: the same interpreter flags, clean environment and rlimits, and an empty
-path, but the filesystem and network of the user running the grader.
+path, on the machine's own filesystem. Its walls are the kernel's: Landlock (where the
+kernel has it) confines every worker to reading the interpreter, numpy and its own
+folder and to writing its home; a grader running as root also has each worker drop to
+an unprivileged uid, so that nothing of root's (reports, the grader's environment) can
+be written. Where neither wall can be built, grading for credit needs the instructor's
+explicit consent (``--accept-weak-isolation``).
 
 In both, where the kernel allows it, a seccomp filter that the worker installs on itself
 before any student code runs refuses every new process, trace, socket and signal to
@@ -57,6 +62,26 @@ def _seccomp_default() -> bool:
     return seccomp_works() is None
 
 
+def _landlock_default() -> bool:
+    return landlock_works() is None
+
+
+def _quota_default() -> bool:
+    return quota_works() is None
+
+
+class WeakIsolation(GraderError):
+    """Basic isolation without a kernel wall: grading for credit needs explicit consent."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"no kernel wall can be built around student code here ({reason}); a submission "
+            "could read the reference solutions or rewrite reports. Install bubblewrap "
+            "(scripts/install-system-deps) or run on a kernel with Landlock, or pass "
+            "--accept-weak-isolation to grade anyway")
+
+
 @dataclass(frozen=True)
 class Isolation:
     mechanism: str  # "bubblewrap" or "basic"
@@ -64,6 +89,27 @@ class Isolation:
     reason: str = ""
     # Whether each worker installs the seccomp filter (probed once per process).
     seccomp: bool = field(default_factory=_seccomp_default)
+    # Whether each worker confines itself with Landlock (probed once per process).
+    landlock: bool = field(default_factory=_landlock_default)
+    # Whether each worker's home can be a private size-limited tmpfs (probed once).
+    quota: bool = field(default_factory=_quota_default)
+
+    @property
+    def drops_uid(self) -> bool:
+        """Whether each worker becomes an unprivileged uid: basic, under a root grader
+        (inside bubblewrap a worker is never root of the machine)."""
+        return self.mechanism == "basic" and _root()
+
+    def walls(self) -> list[str]:
+        """The kernel walls between student code and the machine, in words."""
+        found = []
+        if self.mechanism == "bubblewrap":
+            found.append("namespaces (bubblewrap)")
+        if self.landlock:
+            found.append("Landlock")
+        if self.drops_uid:
+            found.append(f"an unprivileged uid ({NOBODY})")
+        return found
 
     def layout(self, root: Path) -> Layout:
         inside = INSIDE_ROOT if self.mechanism == "bubblewrap" else root
@@ -87,6 +133,13 @@ class Isolation:
             why = seccomp_works() or "no seccomp filter"
             processes = (f"refused by the guard only ({why}); RLIMIT_NPROC bounds the rest"
                          + (", but not for root" if _root() else ""))
+        if self.landlock:
+            landlock = ("Landlock: the kernel refuses every path but the interpreter, numpy and "
+                        "the worker's own folder, and every write outside its home")
+        else:
+            landlock = f"none ({landlock_works()})"
+        disk = ("the worker's home is a private size-limited tmpfs (limits.disk_bytes)"
+                if self.quota else f"no quota: {quota_works()}; each file is limited")
         guard = ("an audit hook refuses and records, in the report's integrity section: "
                  "imports of the grader and of ctypes, new processes, sockets, reads outside "
                  "the interpreter, numpy and the worker's folder, writes outside its home")
@@ -100,15 +153,21 @@ class Isolation:
                                   f"/tmp is {tmp}; nothing else exists",
                     "network": "none (an empty network namespace)",
                     "processes": processes + "; the PID namespace ends every one with its worker",
-                    "seccomp": self.seccomp, "guard": guard}
+                    "seccomp": self.seccomp, "landlock": landlock, "disk": disk,
+                    "guard": guard}
+        user = (f"uid {NOBODY}, keeping of root's powers only reading"
+                if self.drops_uid else "the grader's")
         return {"mechanism": "basic", "namespaces": [],
-                "filesystem": "the grader's user's; only the guard keeps student code to the "
-                              "interpreter, numpy and its own folder",
+                "filesystem": ("the machine's, behind Landlock" if self.landlock else
+                               "the machine's; only the guard keeps student code to the "
+                               "interpreter, numpy and its own folder"),
+                "user": user, "landlock": landlock, "disk": disk,
                 "network": "the grader's, but sockets are refused"
                            + (" by the seccomp filter" if self.seccomp else " by the guard"),
                 "processes": processes + "; a worker's whole family is killed when it closes",
                 "seccomp": self.seccomp, "guard": guard,
-                "note": "basic isolation: rlimits, seccomp and the guard, no namespaces"
+                "note": "basic isolation: no namespaces; kernel walls: "
+                        + (", ".join(self.walls()) or "none")
                         + (f" ({self.reason})" if self.reason else "")}
 
 
@@ -258,15 +317,56 @@ def seccomp_works() -> str | None:
     return None
 
 
-def choose(requested: str = "auto") -> tuple[Isolation, str | None]:
-    """The isolation to use, and a note for stderr when it is weaker than asked for."""
+@functools.cache
+def landlock_works() -> str | None:
+    """None when a worker here can confine itself with Landlock, else the reason it cannot."""
+    from grader import worker_main
+
+    try:
+        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
+                                "--probe-landlock"], capture_output=True, timeout=20,
+                               env={"PATH": "/usr/bin:/bin"})
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"the Landlock probe failed to run ({error})"
+    if probe.returncode != 0:
+        text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+        return text[-1] if text else f"the Landlock probe exited with {probe.returncode}"
+    return None
+
+
+@functools.cache
+def quota_works() -> str | None:
+    """None when a worker here can have a private size-limited home, else why it cannot."""
+    from grader import worker_main
+
+    try:
+        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
+                                "--probe-quota"], capture_output=True, timeout=20,
+                               env={"PATH": "/usr/bin:/bin"})
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"the quota probe failed to run ({error})"
+    if probe.returncode != 0:
+        text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
+        return text[-1] if text else f"the quota probe exited with {probe.returncode}"
+    return None
+
+
+def choose(requested: str = "auto", accept_weak: bool = False) -> tuple[Isolation, str | None]:
+    """The isolation to use, and a note for stderr when it is weaker than asked for.
+
+    Raises WeakIsolation when the result would have no kernel wall at all (basic isolation
+    without Landlock) and ``accept_weak`` is not given."""
     if requested == "basic":
-        return Isolation("basic"), None
-    reason = bwrap_works()
-    if reason is None:
-        return Isolation("bubblewrap"), None
-    if requested == "bubblewrap":
-        raise IsolationUnavailable(reason)
-    return Isolation("basic", reason=reason), (
-        f"isolation: basic (no namespaces): {reason}; "
-        "student code sees this user's filesystem, kept from it only by the worker's guard")
+        isolation, note = Isolation("basic"), None
+    else:
+        reason = bwrap_works()
+        if reason is None:
+            return Isolation("bubblewrap"), None
+        if requested == "bubblewrap":
+            raise IsolationUnavailable(reason)
+        isolation = Isolation("basic", reason=reason)
+        walls = ", ".join(isolation.walls()) or "none"
+        note = (f"isolation: basic (no namespaces): {reason}; kernel walls: {walls}")
+    if not isolation.landlock and not accept_weak:
+        raise WeakIsolation(landlock_works() or "no Landlock")
+    return isolation, note

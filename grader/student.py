@@ -71,6 +71,13 @@ class StudentSession:
                     self.integrity.append(refusal)
             self.worker.refusals.clear()
 
+    def fresh_worker(self) -> None:
+        """From now on, calls go to a new worker: nothing the old one kept (a global, a file
+        in its home) reaches them. A module whose import failed stays failed."""
+        self.close()
+        self.epoch += 1
+        self.imported.clear()
+
     def _discard_worker(self) -> None:
         self.close()
         self.epoch += 1

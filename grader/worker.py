@@ -15,11 +15,13 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -27,7 +29,7 @@ import exercises
 from grader import worker_main
 from grader.errors import EXIT_NOT_GRADED, GraderError
 from grader.limits import Limits
-from grader.sandbox import Isolation, native_dirs, site_package_dirs, stdlib_dirs
+from grader.sandbox import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
 from grader.worker_main import Handle, WireError
 
 WORKER_MAIN = Path(worker_main.__file__).resolve()
@@ -45,6 +47,28 @@ CLEAN_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONIOENCODING": "utf-8",
 }
+
+# What the grader keeps of a reply's strings, whatever the worker sent: the worker's own
+# caps with a little room (it keeps 2,000 characters of an exception and a short prefix,
+# the last 8,000 of a traceback, 20 warnings of at most 500 characters and a class name).
+# The output is kept to ``Limits.output_chars``, the worker's own cap.
+MAX_MESSAGE_CHARS = 2500
+MAX_TYPE_CHARS = 200
+MAX_TRACEBACK_CHARS = 8000
+MAX_WARNINGS = 20
+MAX_WARNING_CHARS = 600
+CUT = " [cut]"
+# Evidence: the guard writes each refusal as one packet on a socket that only the grader
+# reads. A record is {"event": at most 64 characters, "detail": at most 200}, ASCII JSON
+# of at most 3.3 KB; a submission's report keeps at most 100. One drain reads at most
+# MAX_EVIDENCE_PACKETS packets (junk included) and never waits.
+MAX_EVENT_CHARS = 64
+MAX_DETAIL_CHARS = 200
+MAX_RECORD_BYTES = 4096
+MAX_REFUSALS = 100
+MAX_EVIDENCE_PACKETS = 1000
+# What of the worker's stderr a crash report quotes.
+STDERR_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,32 @@ def guard_config(inside_root: Path, lib: Path) -> dict:
     }
 
 
+# Devices every program may use: reading nothing, writing nowhere, randomness.
+DEVICES_READ = ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"]
+DEVICES_WRITE = ["/dev/null"]
+
+
+def walls_config(isolation: Isolation, limits: Limits, inside_root: Path, lib: Path) -> dict:
+    """The kernel walls a worker builds around itself before student code runs: a private
+    size-limited home, the uid to become, and what Landlock lets it read (the interpreter,
+    numpy, its own folder) and write (its home), as the worker sees those paths."""
+    guard = guard_config(inside_root, lib)
+    return {
+        "home": str(inside_root / "home"),
+        "home_bytes": limits.disk_bytes if isolation.quota else 0,
+        "uid": NOBODY if isolation.drops_uid else None,
+        "landlock": isolation.landlock,
+        "read": guard["read"] + guard["numpy"] + guard["native"] + DEVICES_READ,
+        "write": guard["write"] + DEVICES_WRITE,
+    }
+
+
+def give_home_to_worker(root: Path, isolation: Isolation) -> None:
+    """A worker that drops to an unprivileged uid must still own its home."""
+    if isolation.drops_uid:
+        os.chown(root / "home", NOBODY, NOBODY)
+
+
 def numpy_locations() -> list[Path]:
     """numpy's package folder and, for wheels, the folder of its bundled libraries."""
     package = Path(np.__file__).resolve().parent
@@ -157,8 +207,11 @@ class Worker:
         self.zygote = zygote  # a grader.forkserver.Zygote to fork from, or None: a fresh start
         self.process: subprocess.Popen | None = None
         self.root: Path | None = None
-        self.stderr_file = None
-        self.refusals: list[dict] = []  # what the guard refused, as the worker reported it
+        self.stderr_file: IO[bytes] | None = None  # the grader's own file: the worker's stderr
+        self.wfd = -1  # requests, written by the grader without blocking (-1: none yet)
+        self.rfd = -1  # replies
+        self.evidence: socket.socket | None = None  # the guard's refusals, as they happen
+        self._refusals: list[dict] = []
 
     # -- life -----------------------------------------------------------------------
 
@@ -169,9 +222,30 @@ class Worker:
             "cwd": str(inside_root / "home"),
             "modules": sorted(self.sources),
             "guard": guard_config(inside_root, lib),
+            "walls": walls_config(self.isolation, self.limits, inside_root, lib),
             "seccomp": self.isolation.seccomp,
-            "stderr": str(inside_root / "stderr.log"),
         }
+
+    def _open_channels(self) -> tuple[int, int, socket.socket, int]:
+        """The grader's ends of a new worker's channels, and the worker's four (request
+        pipe, reply pipe, evidence socket, stderr file): the caller hands them over and
+        closes the first three.
+
+        Requests go down a pipe the grader writes without blocking, against each call's
+        deadline. Refusals come up a socket, not a pipe: a pipe's write end can be reopened
+        for reading through /proc/self/fd and emptied by the worker; a socket's cannot. Both
+        of its ends are non-blocking: a full socket loses a record, it never stops the
+        worker. Stderr is a file of the grader's own, outside the worker's folder, read back
+        through the grader's descriptor.
+        """
+        to_worker_r, self.wfd = os.pipe()
+        self.rfd, from_worker_w = os.pipe()
+        os.set_blocking(self.wfd, False)
+        self.evidence, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.evidence.setblocking(False)
+        theirs.setblocking(False)
+        self.stderr_file = tempfile.TemporaryFile()
+        return to_worker_r, from_worker_w, theirs, self.stderr_file.fileno()
 
     def _start_forked(self) -> None:
         zygote = self.zygote
@@ -181,15 +255,15 @@ class Worker:
         zygote.sweep()
         self.root = Path(tempfile.mkdtemp(prefix="worker-", dir=zygote.root))
         stage_submission(self.sources, self.root)
-        to_worker_r, to_worker_w = os.pipe()
-        from_worker_r, from_worker_w = os.pipe()
+        give_home_to_worker(self.root, self.isolation)
+        to_worker_r, from_worker_w, evidence, stderr = self._open_channels()
         try:
             self.process = zygote.fork(self._config(zygote.inside(self.root), zygote.lib_inside()),
-                                       (to_worker_r, from_worker_w))
+                                       (to_worker_r, from_worker_w, evidence.fileno(), stderr))
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
-        self.wfd, self.rfd = to_worker_w, from_worker_r
+            evidence.close()
         self._await_ready()
 
     def _await_ready(self) -> None:
@@ -205,19 +279,19 @@ class Worker:
             return self._start_forked()
         self.root = Path(tempfile.mkdtemp(prefix="backprop-worker-"))
         stage(self.sources, self.root, self.isolation)
+        give_home_to_worker(self.root, self.isolation)
         inside = self.isolation.layout(self.root)
-        to_worker_r, to_worker_w = os.pipe()
-        from_worker_r, from_worker_w = os.pipe()
+        to_worker_r, from_worker_w, evidence, _ = self._open_channels()
         config = {**self._config(inside.root, inside.lib), "fds": [to_worker_r, from_worker_w]}
+        config["guard"]["evidence_fd"] = evidence.fileno()
         (self.root / "config.json").write_text(json.dumps(config), encoding="utf-8")
-        self.stderr_file = tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen(
                 self.isolation.argv(self.root, numpy_locations()),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self.stderr_file,
-                pass_fds=(to_worker_r, from_worker_w),
+                pass_fds=(to_worker_r, from_worker_w, evidence.fileno()),
                 env=CLEAN_ENV,
                 cwd=self.root / "home",
                 start_new_session=True,
@@ -226,18 +300,23 @@ class Worker:
         finally:
             os.close(to_worker_r)
             os.close(from_worker_w)
-        self.wfd, self.rfd = to_worker_w, from_worker_r
+            evidence.close()
         self._await_ready()
 
     def close(self) -> None:
         if self.process is not None:
             self._kill()
-            for fd in (self.wfd, self.rfd):
+            self.process = None
+        for fd in (self.wfd, self.rfd):
+            if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-            self.process = None
+        self.wfd = self.rfd = -1
+        if self.evidence is not None:
+            self.evidence.close()
+            self.evidence = None
         if self.stderr_file is not None:
             self.stderr_file.close()
             self.stderr_file = None
@@ -280,45 +359,79 @@ class Worker:
         if self.process is None:
             self.start()
         started = time.monotonic()
+        deadline = started + self.limits.wall_seconds
         try:
-            worker_main.send(self.wfd, request, np)
-        except (BrokenPipeError, OSError):
-            raise WorkerDied(self._death(f"calling {function}", timed_out=False)) from None
-        reply = self._receive(started + self.limits.wall_seconds, f"{function}")
+            try:
+                worker_main.send(self.wfd, request, np,
+                                 write=lambda fd, data: write_before(fd, data, deadline))
+            except TimeoutError:  # a worker that stopped reading its requests
+                raise WorkerDied(self._death(function, timed_out=True)) from None
+            except OSError:
+                raise WorkerDied(self._death(f"calling {function}", timed_out=False)) from None
+            reply = self._receive(deadline, function)
+        finally:
+            self._drain_evidence()
         seconds = time.monotonic() - started
-        refused = reply.get("refused", [])
-        if isinstance(refused, list):
-            self.refusals.extend(r for r in refused[:50] if isinstance(r, dict)
-                                 and all(isinstance(v, str) for v in r.values()))
+        # The reply's own "refused" is ignored: the evidence socket is the record.
         output = reply.get("output", "")
         dropped = reply.get("output_dropped", 0)
-        if not isinstance(output, str) or not isinstance(dropped, int):
+        if not isinstance(output, str) or type(dropped) is not int:
             raise WorkerDied(self._protocol_failure("malformed output"))
+        dropped = min(max(dropped, 0), 1 << 53) + max(0, len(output) - self.limits.output_chars)
+        output = output[:self.limits.output_chars]
         if reply.get("ok") is True:
             warnings = reply.get("warnings", [])
             if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
                 raise WorkerDied(self._protocol_failure("malformed warnings"))
+            warnings = [cut(w, MAX_WARNING_CHARS) for w in warnings[:MAX_WARNINGS]]
             return Reply(value=reply.get("value"), warnings=warnings, output=output,
                          output_dropped=dropped, seconds=seconds,
                          inputs_after=reply.get("inputs_after"))
         status = reply.get("status")
         if status not in ("error", "not_implemented", "missing"):
             raise WorkerDied(self._protocol_failure("unknown status"))
-        message = str(reply.get("message", ""))
+        message = cut(str(reply.get("message", "")), MAX_MESSAGE_CHARS)
         if dropped > 0:
             message += f" ({dropped} more characters of output were cut)"
+        trace = str(reply.get("traceback", ""))
         failure = Failure(status=status, message=message,
-                          kind=str(reply.get("type", "")),
-                          traceback=str(reply.get("traceback", "")), output=output)
+                          kind=cut(str(reply.get("type", "")), MAX_TYPE_CHARS),
+                          traceback=trace[-MAX_TRACEBACK_CHARS:], output=output)
         return Reply(failure=failure, output=output, output_dropped=dropped, seconds=seconds)
+
+    @property
+    def refusals(self) -> list[dict]:
+        """What the guard refused, as read from the evidence socket (read now, too)."""
+        self._drain_evidence()
+        return self._refusals
+
+    def _drain_evidence(self) -> None:
+        """Record what the guard wrote on the evidence socket since the last drain.
+
+        Never waits, reads at most MAX_EVIDENCE_PACKETS packets, keeps only records of the
+        one shape the guard writes, and at most MAX_REFUSALS of them. Forged records only
+        add evidence against the student's own submission; a closed socket adds nothing.
+        """
+        if self.evidence is None:
+            return
+        for _ in range(MAX_EVIDENCE_PACKETS):
+            if len(self._refusals) >= MAX_REFUSALS:
+                return
+            try:
+                packet = self.evidence.recv(MAX_RECORD_BYTES + 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            record = parse_refusal(packet)
+            if record is not None:
+                self._refusals.append(record)
 
     def _receive(self, deadline: float, doing: str) -> dict:
         def read(fd: int, n: int) -> bytes:
             chunks = []
             while n:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([fd], [], [], left)[0]:
-                    raise TimeoutError
+                wait_for(fd, select.POLLIN, deadline)
                 chunk = os.read(fd, min(n, 1 << 20))
                 if not chunk:
                     raise EOFError
@@ -327,7 +440,9 @@ class Worker:
             return b"".join(chunks)
 
         try:
-            return worker_main.receive(self.rfd, np, read)
+            return worker_main.receive(self.rfd, np, read,
+                                       max_header=worker_main.MAX_REPLY_HEADER_BYTES,
+                                       max_arrays=worker_main.MAX_REPLY_ARRAY_BYTES)
         except TimeoutError:
             raise WorkerDied(self._death(doing, timed_out=True)) from None
         except EOFError:
@@ -353,16 +468,15 @@ class Worker:
         return Failure(*describe_exit(code, self.limits, doing), output=self._stderr_tail())
 
     def _stderr_tail(self) -> str:
-        if self.zygote is not None and self.root is not None:
-            try:
-                with open(self.root / "stderr.log", "rb") as stream:
-                    return stream.read(4096).decode("utf-8", "replace")
-            except OSError:
-                return ""
+        """The start of what the worker wrote to stderr, read through the grader's own
+        descriptor of its own file: never a path the worker could have replaced."""
         if self.stderr_file is None:
             return ""
-        self.stderr_file.seek(0)
-        return self.stderr_file.read(4096).decode("utf-8", "replace")
+        try:
+            data = os.pread(self.stderr_file.fileno(), STDERR_BYTES, 0)
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace")
 
 
 def describe_exit(code: int | None, limits: Limits, doing: str) -> tuple[str, str]:
@@ -379,3 +493,51 @@ def describe_exit(code: int | None, limits: Limits, doing: str) -> tuple[str, st
     return "crashed", f"the worker exited with code {code} while {doing} ran (os._exit?)"
 
 
+def cut(text: str, cap: int) -> str:
+    """``text`` in at most ``cap`` characters, saying so when it was longer."""
+    return text if len(text) <= cap else text[:cap - len(CUT)] + CUT
+
+
+def wait_for(fd: int, events: int, deadline: float) -> None:
+    """Return once ``fd`` is ready for ``events`` (or hung up); TimeoutError at ``deadline``."""
+    poller = select.poll()
+    poller.register(fd, events)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        if poller.poll(left * 1000):
+            return
+
+
+def write_before(fd: int, data: bytes, deadline: float) -> None:
+    """All of ``data`` onto the non-blocking ``fd`` by ``deadline``, or TimeoutError.
+
+    A worker that stops reading its request pipe (and shrinks it to one page) cannot make
+    the grader wait for room past the call's deadline.
+    """
+    view = memoryview(data)
+    while view:
+        wait_for(fd, select.POLLOUT, deadline)
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            continue
+
+
+def parse_refusal(packet: bytes) -> dict | None:
+    """The refusal record in one evidence packet, or None for anything but the one shape:
+    exactly {"event": str, "detail": str}, each within its cap, as ASCII JSON."""
+    if len(packet) > MAX_RECORD_BYTES:
+        return None
+    try:
+        record = json.loads(packet.decode("ascii"))
+    except (ValueError, RecursionError):
+        return None
+    if type(record) is not dict or set(record) != {"event", "detail"}:
+        return None
+    event, detail = record["event"], record["detail"]
+    if (type(event) is not str or type(detail) is not str or not event
+            or len(event) > MAX_EVENT_CHARS or len(detail) > MAX_DETAIL_CHARS):
+        return None
+    return {"event": event, "detail": detail}

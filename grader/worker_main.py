@@ -6,8 +6,8 @@ makes numpy and the submission importable, and then answers one request at a tim
 the protocol pipes: "call function F of module M with these arguments".
 
 The wire format is shared with the grader, which imports this module for ``encode``,
-``decode``, ``send`` and ``receive``. A message is an 8-byte big-endian length, a JSON
-header of that length, then the raw bytes of every array the header refers to. Only
+``decode``, ``send`` and ``receive``. A message is an 8-byte big-endian length, a UTF-8
+JSON header of that length, then the raw bytes of every array the header refers to. Only
 plain data crosses: numbers, strings, None, lists, tuples, string-keyed dicts and
 numeric numpy arrays. Never a pickle. Values that must stay in the worker (a layer's
 ``cache``) are kept here and cross as handles.
@@ -22,9 +22,19 @@ import struct
 import sys
 
 HEADER = struct.Struct(">Q")
-# No message the grader sends or accepts is larger than this.
+# Requests come from the grader, which makes them: a generous cap, checked before reading.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+# Replies come from student code. The grader reads them under these caps, each checked
+# before a byte of what it bounds is read or parsed. The course's own tests get replies of
+# under 1 KB of header and 10 KB of arrays (measured over the reference and the example
+# submissions); an honest worker's longest header, with its capped output (64K characters),
+# traceback (8K), message (2K) and 20 warnings, is under 500 KB of UTF-8 JSON.
+MAX_REPLY_HEADER_BYTES = 1024 * 1024
+MAX_REPLY_ARRAY_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
+# How deep a header's JSON may nest: each of MAX_DEPTH + 1 levels of a value takes at most
+# three ({"__dict__": [[key, value]]}), an array two more ({"shape": [...]}), the frame one.
+MAX_JSON_DEPTH = 3 * (MAX_DEPTH + 1) + 3
 ARRAY_KINDS = "biuf"
 
 
@@ -91,7 +101,12 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
 
 
 def decode(tree, buffers: list[bytes], np=None):
-    """The value that ``encode`` made ``(tree, buffers)`` from; strict about everything."""
+    """The value that ``encode`` made ``(tree, buffers)`` from; strict about everything.
+
+    Each buffer makes at most one array (as ``encode`` writes them): a small header cannot
+    ask for the same 16 MiB of bytes to be copied a hundred thousand times.
+    """
+    used: set[int] = set()
 
     def walk(x, depth):
         if depth > MAX_DEPTH:
@@ -122,7 +137,7 @@ def decode(tree, buffers: list[bytes], np=None):
                 raise WireError("malformed handle")
             return Handle(x["__handle__"])
         if "__nd__" in x and set(x) == {"__nd__", "dtype", "shape"}:
-            return _array(x, buffers, np)
+            return _array(x, buffers, np, used)
         raise WireError("unexpected object in a message")
 
     return walk(tree, 0)
@@ -134,10 +149,13 @@ def _list(x):
     return x
 
 
-def _array(spec, buffers, np):
+def _array(spec, buffers, np, used):
     index, dtype, shape = spec["__nd__"], spec["dtype"], spec["shape"]
     if type(index) is not int or not 0 <= index < len(buffers):
         raise WireError("array refers to a missing buffer")
+    if index in used:
+        raise WireError("two arrays refer to one buffer")
+    used.add(index)
     if type(dtype) is not str or len(dtype) > 4 or dtype[:1] not in "<|" or dtype[1:2] not in ARRAY_KINDS:
         raise WireError("array of unsupported dtype %r" % (dtype,))
     if type(shape) is not list or len(shape) > MAX_DEPTH or not all(
@@ -190,21 +208,45 @@ class Handle:
 # -- framing ------------------------------------------------------------------------
 
 
-def send(fd: int, message: dict, np=None) -> None:
+def send(fd: int, message: dict, np=None, write=None, max_header: int = MAX_MESSAGE_BYTES,
+         max_arrays: int = MAX_MESSAGE_BYTES) -> None:
+    """``message`` onto ``fd``; ``write(fd, data)`` may be given to add a deadline.
+
+    A message over the caps its reader will apply is refused here, before a byte is
+    written, so that an honest sender gets a WireError to report rather than a reader
+    that gives up on it. The header is UTF-8 (surrogates passed through, as ``receive``
+    reads it): at most 4 bytes a character where escaping would take 12.
+    """
     tree, buffers = encode(message, np)
-    header = json.dumps({"body": tree, "sizes": [len(b) for b in buffers]},
-                        allow_nan=False, separators=(",", ":")).encode()
-    _write_all(fd, b"".join([HEADER.pack(len(header)), header, *buffers]))
+    header = json.dumps({"body": tree, "sizes": [len(b) for b in buffers]}, allow_nan=False,
+                        ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    if len(header) > max_header:
+        raise WireError("too large to send: %d bytes of header (at most %d)"
+                        % (len(header), max_header))
+    if sum(len(b) for b in buffers) > max_arrays:
+        raise WireError("too large to send: %d bytes of arrays (at most %d)"
+                        % (sum(len(b) for b in buffers), max_arrays))
+    (write or _write_all)(fd, b"".join([HEADER.pack(len(header)), header, *buffers]))
 
 
-def receive(fd: int, np=None, read=None) -> dict:
-    """One message from ``fd``; ``read(fd, n)`` may be given to add a deadline."""
+def receive(fd: int, np=None, read=None, max_header: int = MAX_MESSAGE_BYTES,
+            max_arrays: int = MAX_MESSAGE_BYTES) -> dict:
+    """One message from ``fd``; ``read(fd, n)`` may be given to add a deadline.
+
+    Every size is checked before what it announces is read, and the header's nesting
+    before it is parsed: a reader pays for at most ``max_header`` bytes of JSON nested at
+    most MAX_JSON_DEPTH deep, and ``max_arrays`` bytes of arrays, whatever it is sent.
+    """
     read = read or _read_exact
     (size,) = HEADER.unpack(read(fd, HEADER.size))
-    if size > MAX_MESSAGE_BYTES:
-        raise WireError("message header of %d bytes" % size)
+    if size > max_header:
+        raise WireError("message header of %d bytes (at most %d)" % (size, max_header))
+    text = read(fd, size)
+    if not _nests_within(text, MAX_JSON_DEPTH):
+        raise WireError("message header nested more than %d levels deep (or unbalanced)"
+                        % MAX_JSON_DEPTH)
     try:
-        header = json.loads(read(fd, size))
+        header = json.loads(text.decode("utf-8", "surrogatepass"))
     except RecursionError:  # nested deeper than the parser can go
         raise WireError("message header nested too deeply") from None
     if type(header) is not dict or set(header) != {"body", "sizes"}:
@@ -212,13 +254,37 @@ def receive(fd: int, np=None, read=None) -> dict:
     sizes = header["sizes"]
     if type(sizes) is not list or not all(type(n) is int and n >= 0 for n in sizes):
         raise WireError("malformed buffer sizes")
-    if sum(sizes) > MAX_MESSAGE_BYTES:
-        raise WireError("message of more than %d bytes" % MAX_MESSAGE_BYTES)
+    if sum(sizes) > max_arrays:
+        raise WireError("message of more than %d bytes of arrays" % max_arrays)
     buffers = [read(fd, n) for n in sizes]
     message = decode(header["body"], buffers, np)
     if type(message) is not dict:
         raise WireError("a message must be a dict")
     return message
+
+
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nests_within(text: bytes, limit: int) -> bool:
+    """Whether the JSON ``text`` nests at most ``limit`` deep, found without parsing it.
+
+    Escaped backslashes and quotes go first, then what is between quotes (the strings),
+    then all but the brackets; each round then takes away the innermost pairs. Linear
+    passes in C, at most ``limit`` of them; valid JSON is measured exactly, and text that
+    is not JSON either fails here or in the parser.
+    """
+    text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(text.split(b'"')[::2]).translate(_SQUARE, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return True
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            return False  # unbalanced: not JSON
+        brackets = shorter
+    return not brackets
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -328,11 +394,16 @@ class Worker:
             except EOFError:
                 return
             reply = self.handle(request)
+            # A copy for whoever reads replies; the grader does not rely on it (student code
+            # can clear this list): it reads the evidence socket, where the guard wrote
+            # each refusal the moment it happened.
             if len(self.refusals) > self.refusals_sent:
                 reply["refused"] = [dict(r) for r in self.refusals[self.refusals_sent:]]
                 self.refusals_sent = len(self.refusals)
             try:
-                send(wfd, reply, self.np)
+                # Under the caps the grader reads replies with: too big is said, not sent.
+                send(wfd, reply, self.np, max_header=MAX_REPLY_HEADER_BYTES,
+                     max_arrays=MAX_REPLY_ARRAY_BYTES)
             except WireError as error:
                 send(wfd, self.failure("error", "WireError",
                                        "the result is %s" % error), self.np)
@@ -459,6 +530,10 @@ class Worker:
 def main(argv: list[str]) -> int:
     if argv[1:] == ["--probe-seccomp"]:
         return probe_seccomp()
+    if argv[1:] == ["--probe-landlock"]:
+        return probe_landlock()
+    if argv[1:] == ["--probe-quota"]:
+        return probe_quota()
     with open(argv[1], encoding="utf-8") as stream:
         config = json.load(stream)
     if config.get("mode") == "zygote":
@@ -468,12 +543,16 @@ def main(argv: list[str]) -> int:
 
 
 def run_worker(config: dict, rfd: int, wfd: int) -> int:
-    """Become one submission's worker: limits, containment, guard, then answer calls until EOF."""
+    """Become one submission's worker: limits, walls, containment, guard, then answer calls
+    until EOF."""
     _set_limits(config["limits"])
-    # Before numpy, so that a failure here reaches the real stderr: fail closed.
-    contain(seccomp=config.get("seccomp", False))
     for entry in reversed(config["path"]):
         sys.path.insert(0, entry)
+    # numpy's native parts load system libraries (libstdc++) that Landlock will not let
+    # this process open later: load them first (a forked worker has them already).
+    _preload_numpy()
+    build_walls(config.get("walls") or {})
+    contain(seccomp=config.get("seccomp", False))
     os.chdir(config["cwd"])
     os.environ["TMPDIR"] = config["cwd"]  # tempfile's default: the one writable place
     sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE
@@ -496,16 +575,19 @@ SYSCALLS = {
     "x86_64": (0xC000003E, {
         "fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "clone": 56, "clone3": 435,
         "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "socket": 41,
-        "io_uring_setup": 425, "tkill": 200, "pidfd_send_signal": 424,
+        "io_uring_setup": 425, "tkill": 200, "pidfd_send_signal": 424, "open_by_handle_at": 304,
         "kill": 62, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297}),
     "aarch64": (0xC00000B7, {
         "execve": 221, "execveat": 281, "clone": 220, "clone3": 435,
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "socket": 198,
-        "io_uring_setup": 425, "tkill": 130, "pidfd_send_signal": 424,
+        "io_uring_setup": 425, "tkill": 130, "pidfd_send_signal": 424, "open_by_handle_at": 265,
         "kill": 129, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}),
 }
+# open_by_handle_at: with CAP_DAC_READ_SEARCH (kept by a root worker that drops its uid)
+# it opens a file by inode number, past every path on the way.
 DENIED_SYSCALLS = ("fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv",
-                   "process_vm_writev", "socket", "io_uring_setup", "tkill", "pidfd_send_signal")
+                   "process_vm_writev", "socket", "io_uring_setup", "tkill", "pidfd_send_signal",
+                   "open_by_handle_at")
 SELF_SIGNALS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # first argument: a pid
 CLONE_THREAD = 0x00010000
 
@@ -619,6 +701,226 @@ def contain(seccomp: bool) -> None:
     fprog = Program(len(program), rows)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
+
+
+# -- walls: an unprivileged uid and Landlock, set before any student code runs --------
+
+PR_SET_KEEPCAPS = 8
+CAP_DAC_READ_SEARCH = 2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+# landlock_create_ruleset, landlock_add_rule, landlock_restrict_self: one number on every
+# architecture (the syscalls are newer than the split of the tables).
+LANDLOCK_SYSCALLS = (444, 445, 446)
+LANDLOCK_CREATE_RULESET_VERSION = 1
+LANDLOCK_RULE_PATH_BENEATH = 1
+# Filesystem rights by the ABI version that introduced them.
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_CHANGE_V1 = sum(1 << bit for bit in range(4, 13))  # remove, make dir/file/fifo/sock/symlink...
+FS_MAKE_DEVICE = (1 << 6) | (1 << 11)                 # character and block devices
+FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+
+def _libc():
+    import ctypes
+
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 where it has none (or it is switched off)."""
+    ctypes, libc = _libc()
+    libc.syscall.restype = ctypes.c_long
+    version = libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[0]), None, ctypes.c_size_t(0),
+                           ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
+    return max(0, int(version))
+
+
+def landlock(read: list, write: list) -> int:
+    """Confine this process, for the rest of its life, to reading ``read`` and reading and
+    writing ``write`` (folders or single files); every other path of every filesystem is
+    refused by the kernel, whatever the process's uid or capabilities. Where the ABI allows,
+    TCP is refused too, and signals and abstract sockets stop at this process's domain.
+    Returns the ABI version used; raises OSError where Landlock is unavailable."""
+    ctypes, libc = _libc()
+    libc.syscall.restype = ctypes.c_long
+    abi = landlock_abi()
+    if abi < 1:
+        raise OSError(38, "the kernel has no Landlock")
+    handled = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_READ_DIR | FS_CHANGE_V1
+    handled |= (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
+    handled |= FS_IOCTL_DEV if abi >= 5 else 0
+    fields = [("fs", ctypes.c_uint64)]
+    values = [handled]
+    if abi >= 4:
+        fields.append(("net", ctypes.c_uint64))
+        values.append(NET_BIND_TCP | NET_CONNECT_TCP)
+    if abi >= 6:
+        fields.append(("scoped", ctypes.c_uint64))
+        values.append(SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL)
+
+    class Ruleset(ctypes.Structure):
+        _fields_ = fields
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = Ruleset(*values)
+    ruleset = libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[0]), ctypes.byref(attr),
+                           ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    if ruleset < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "landlock_create_ruleset: %s" % os.strerror(code))
+    file_rights = FS_READ_FILE | FS_WRITE_FILE | (FS_TRUNCATE if abi >= 3 else 0)
+    reading = FS_READ_FILE | FS_READ_DIR
+    writing = (handled & ~FS_EXECUTE & ~FS_MAKE_DEVICE & ~FS_REFER) | reading
+    try:
+        for paths, rights in ((read, reading), (write, writing)):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue  # a folder this machine does not have: nothing to allow
+                try:
+                    allowed = rights
+                    if not os.path.isdir(path):
+                        allowed &= file_rights | FS_READ_FILE
+                    rule = PathBeneath(allowed, fd)
+                    if libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[1]), ctypes.c_int(ruleset),
+                                    ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), ctypes.byref(rule),
+                                    ctypes.c_uint32(0)) < 0:
+                        code = ctypes.get_errno()
+                        raise OSError(code, "landlock_add_rule(%s): %s" % (path, os.strerror(code)))
+                finally:
+                    os.close(fd)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        if libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[2]), ctypes.c_int(ruleset),
+                        ctypes.c_uint32(0)) < 0:
+            code = ctypes.get_errno()
+            raise OSError(code, "landlock_restrict_self: %s" % os.strerror(code))
+    finally:
+        os.close(ruleset)
+    return abi
+
+
+def drop_to(uid: int) -> None:
+    """As root, become ``uid`` (and its gid, no groups), keeping of root's powers only
+    CAP_DAC_READ_SEARCH: the interpreter may live under a folder only root can enter, but
+    nothing that belongs to root or to another user can be written or changed any more.
+    What may be read is Landlock's to say."""
+    ctypes, libc = _libc()
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    _prctl(PR_SET_KEEPCAPS, 1)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    keep = 1 << CAP_DAC_READ_SEARCH
+    data = (Data * 2)(Data(keep, keep, 0), Data(0, 0, 0))
+    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "capset: %s" % os.strerror(code))
+    _prctl(PR_SET_KEEPCAPS, 0)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError(1, "still uid %d after dropping to %d" % (os.geteuid(), uid))
+
+
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+
+
+def private_home(home: str, size: int, owner: int) -> None:
+    """Mount a tmpfs of ``size`` bytes over ``home``, seen by this process alone: the disk
+    quota. A root process (basic) takes a mount namespace of its own; anyone else (inside
+    bubblewrap) a user namespace with it. Must come before Landlock, which forbids mounts."""
+    ctypes, libc = _libc()
+    uid, gid = os.geteuid(), os.getegid()
+    if libc.unshare(CLONE_NEWNS) != 0:
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, "unshare: %s" % os.strerror(code))
+        for name, text in (("setgroups", "deny"), ("uid_map", "%d %d 1" % (uid, uid)),
+                           ("gid_map", "%d %d 1" % (gid, gid))):
+            with open("/proc/self/" + name, "w") as stream:
+                stream.write(text)
+        owner = uid
+    # Nothing mounted here may reach the machine's mount table.
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "mount --make-rprivate /: %s" % os.strerror(code))
+    options = "size=%d,mode=0700,uid=%d,gid=%d" % (size, owner, owner if owner != uid else gid)
+    if libc.mount(b"tmpfs", home.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  options.encode()) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "mount tmpfs on %s: %s" % (home, os.strerror(code)))
+    os.chdir(home)  # the old cwd is the folder under the mount
+
+
+def probe_quota() -> int:
+    """Exit 0 when a worker here can have a private, size-limited home."""
+    import errno
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="backprop-quota-probe-")
+    try:
+        private_home(home, 1 << 20, os.geteuid())
+        with open(os.path.join(home, "fill"), "wb") as stream:
+            stream.write(b"x" * (2 << 20))
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            return 0
+        print("quota: %s" % error, file=sys.stderr)
+        return 2
+    finally:
+        try:
+            os.rmdir(home)
+        except OSError:
+            pass
+    print("quota: 2 MiB fit in a 1 MiB home", file=sys.stderr)
+    return 3
+
+
+def _preload_numpy() -> None:
+    import numpy
+    import numpy.fft  # noqa: F401
+    import numpy.linalg  # noqa: F401
+    import numpy.random  # noqa: F401
+
+    numpy.zeros(1)
+
+
+def build_walls(walls: dict) -> None:
+    """The kernel walls the grader asked for, before any student code runs; fail closed."""
+    uid = walls.get("uid")
+    if walls.get("home_bytes"):
+        private_home(walls["home"], walls["home_bytes"], uid if uid is not None else os.geteuid())
+    if uid is not None and os.geteuid() == 0:
+        drop_to(uid)
+    if walls.get("landlock"):
+        landlock(walls.get("read", []), walls.get("write", []))
+
+
+def probe_landlock() -> int:
+    """Exit 0 when a worker here can have the kernel refuse it every path but its own."""
+    try:
+        landlock([], [])
+    except OSError as error:
+        print("landlock: %s" % error, file=sys.stderr)
+        return 2
+    try:
+        os.listdir("/")
+    except PermissionError:
+        return 0
+    print("landlock: the ruleset let a read of / through", file=sys.stderr)
+    return 3
 
 
 def probe_seccomp() -> int:
@@ -740,8 +1042,9 @@ def zygote(config: dict) -> int:
     It imports numpy and the modules a worker needs, then waits. It never imports
     student code, never sees the grader's expected values, and forks a child for each
     request; the child becomes a worker exactly as a freshly started one would. The
-    control socket is a SOCK_SEQPACKET: one JSON request per packet, the worker's two
-    pipe ends riding along with a "fork" request.
+    control socket is a SOCK_SEQPACKET: one JSON request per packet, the worker's four
+    descriptors riding along with a "fork" request (its request pipe, its reply pipe, its
+    evidence socket and its stderr file).
     """
     import importlib  # noqa: F401  (imported once here, inherited by every worker)
     import signal
@@ -798,10 +1101,13 @@ def zygote(config: dict) -> int:
                     control.close()
                     os.setpgid(0, 0)
                     _die_with_parent()
-                    err = os.open(request["config"]["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                    os.dup2(err, 2)
-                    os.close(err)
-                    code = run_worker(request["config"], fds[0], fds[1])
+                    # The grader's own stderr file and evidence socket: the worker gets
+                    # descriptors, never a path the grader would open again later.
+                    config = request["config"]
+                    os.dup2(fds[3], 2)
+                    os.close(fds[3])
+                    config["guard"]["evidence_fd"] = fds[2]
+                    code = run_worker(config, fds[0], fds[1])
                 finally:
                     os._exit(code)
             for fd in fds:
@@ -896,10 +1202,25 @@ def install_guard(guard: dict, refusals: list) -> None:
         program.rstrip("/") + "/", "/proc/%d/" % os.getpid(), "/sys/")
     native = folders("native")
 
-    def refuse(event, detail, _refusals=refusals, _len=len, _str=str, _error=PermissionError):
-        detail = _str(detail)[:200]
+    def refuse(event, detail, _refusals=refusals, _len=len, _str=str, _exact=str.__str__,
+               _error=PermissionError, _evidence=guard.get("evidence_fd"),
+               _quote=json.encoder.encode_basestring_ascii, _write=os.write, _fail=Exception):
+        try:
+            detail = _exact(_str(detail))[:200]
+        except _fail:  # a student object whose __str__ raises: the event is evidence enough
+            detail = "(unprintable)"
         if _len(_refusals) < 50:
             _refusals.append({"event": event, "detail": detail})
+        if _evidence is not None:
+            # The record leaves the worker now, as one packet of at most 3.3 KB (ASCII
+            # JSON), without waiting (the grader made the socket non-blocking): nothing
+            # that runs later here can take it back. A full or closed socket loses only
+            # the records not yet written.
+            try:
+                _write(_evidence, ('{"event":%s,"detail":%s}\n'
+                                   % (_quote(event[:64]), _quote(detail))).encode())
+            except _fail:
+                pass
         raise _error("refused by the grader's sandbox: %s %s" % (event, detail))
 
     def text(path, _str=str, _bytes=bytes, _type=type, _isinstance=isinstance):

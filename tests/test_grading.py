@@ -186,3 +186,25 @@ def test_the_examples_grade_as_their_names_say(grade):
     assert reports["alice_correct"]["score"] == 100
     assert 0 < reports["carol_unfinished"]["score"] < 100
     assert 0 < reports["bob_mistakes"]["score"] < 100
+
+
+def test_a_grading_process_bounds_its_own_memory():
+    """Does a grading process cap its address space at what it holds plus the stated bound,
+    so that no reply, however forged, can grow it past that?"""
+    import subprocess
+    import sys
+
+    program = ("import resource\n"
+               "from grader.limits import GRADING_MEMORY_BYTES, bound_grading_memory\n"
+               "cap = bound_grading_memory()\n"
+               "soft, _ = resource.getrlimit(resource.RLIMIT_AS)\n"
+               "assert soft == cap, (soft, cap)\n"
+               "assert GRADING_MEMORY_BYTES <= cap <= GRADING_MEMORY_BYTES + (2 << 30), cap\n"
+               "try:\n"
+               "    bytearray(cap)\n"
+               "except MemoryError:\n"
+               "    print('bounded')\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "bounded"

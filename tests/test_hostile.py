@@ -14,9 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from grader import report as report_io
 from grader import sandbox
 from grader.cli import main
 from grader.forkserver import Zygote
@@ -62,6 +64,24 @@ EXPECTED = {
     "reads_the_graders_memory": 100,
     "loads_a_native_module": 100,
     "overwrites_reports": 100,  # graded last, when the other reports are on disk
+    # Switches the guard off, then fails to read the reference: all of sigmoid's 10 points.
+    "switches_off_the_guard": 90,
+    # Hidden tests run in a fresh worker after every visible one: the only test that can
+    # see what the hidden chain_rule test asked is bce_loss's hidden one (2 points).
+    "leaks_hidden_inputs": 98,
+    # Gives up graph_backward's two tests (6 points) to say how much of the disk it filled.
+    "fills_the_disk": 94,
+    # From the first call of each hidden dense reference test on, the worker reads no
+    # more requests: dense_forward's (3 points, a 6 KB write that must time out) and
+    # dense_backward's (5 points, a read that must time out).
+    "shrinks_the_request_pipe": 92,
+    # Every sigmoid and sigmoid_grad call answers with a forged reply: all 10 points.
+    "floods_the_wire": 90,
+    # Refused, then clears the worker's refusals and closes the evidence socket; honest
+    # answers: no points lost, and the evidence stays.
+    "erases_its_evidence": 100,
+    # Both chain_rule functions swap stderr.log for a FIFO and exit: all 10 points.
+    "swaps_its_stderr_for_a_fifo": 90,
 }
 # Refusals (audit events) each case's integrity section must show, in either mode.
 REFUSED = {
@@ -77,6 +97,9 @@ REFUSED = {
     "reads_the_graders_memory": {"open"},
     "loads_a_native_module": {"import"},
     "overwrites_reports": {"open", "os.rename", "os.scandir"},
+    "switches_off_the_guard": {"open"},  # the refusal it used to find the guard
+    "erases_its_evidence": {"import", "open"},
+    "swaps_its_stderr_for_a_fifo": {"os.remove"},
 }
 # What a case's processes or escaped children would show in their command line.
 ESCAPED = ("sleep 3133", "sleep 3134")
@@ -138,6 +161,28 @@ def assert_nothing_left(prefix: Path) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_kernel_walls_hold_with_the_guard_switched_off(mode, grade, make_submission, tmp_path):
+    """With the guard switched off from pure Python, do the kernel's walls alone keep the
+    reference unread, another student's report unwritten and the grader's environment
+    free of a planted .pth?"""
+    require(mode)
+    reports = tmp_path / "reports"
+    clean = make_submission("clean", reference_sources())
+    attack = make_submission("switches_off_the_guard",
+                             hostile_sources(HOSTILE / "switches_off_the_guard", reports))
+    graded = grade([clean, attack], timeout=TIMEOUT, isolation=mode)
+    said = [t["message"] for e in graded["switches_off_the_guard"]["exercises"]
+            for t in e["tests"] if t["name"].startswith("test_sigmoid_grad")]
+    assert said and all("guard off: True" in m for m in said), said  # the attack ran
+    assert all("reference read: False" in m and "report rewritten: False" in m
+               and "pth planted: False" in m for m in said), said
+    assert graded["switches_off_the_guard"]["score"] == 90
+    assert report_io.load(reports / "clean.json")["score"] == 100
+    planted = Path(np.__file__).resolve().parent.parent / "zz_backprop_planted.pth"
+    assert not planted.exists()
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submission, tmp_path,
                                                      private_tmp):
     """In one batch per isolation, does each hostile case score exactly its honest parts,
@@ -162,6 +207,15 @@ def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submissio
         assert refused >= REFUSED.get(name, set()), name
     assert graded["clean"]["integrity"] == []
 
+    # The disk-filler wrote no more than its private home holds (it tried 1.6 GiB).
+    wrote = {int(t["message"].split("wrote ")[1].split()[0])
+             for e in graded["fills_the_disk"]["exercises"] for t in e["tests"]
+             if "wrote " in t["message"]}
+    assert wrote and max(wrote) <= Limits().disk_bytes, wrote
+    # No visible test of the leaking case shows what a hidden test asked.
+    leaked = [t["name"] for e in graded["leaks_hidden_inputs"]["exercises"] for t in e["tests"]
+              if t["visibility"] == "visible" and "(3, 4)" in t["message"]]
+    assert leaked == []
     # The cut output is said in the message of a test that failed while flooding.
     flooded = [t for e in graded["floods_output"]["exercises"] for t in e["tests"]
                if t["name"].startswith("test_sigmoid_grad")]
@@ -172,6 +226,17 @@ def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submissio
     statuses = {t["status"] for e in graded["segfaults_without_ctypes"]["exercises"]
                 for t in e["tests"]}
     assert "crashed" in statuses
+    # A worker that stops reading its requests costs each of those calls a timeout.
+    shrunk = {t["name"]: t["status"] for e in graded["shrinks_the_request_pipe"]["exercises"]
+              for t in e["tests"] if t["status"] != "passed"}
+    assert shrunk == {"test_dense_forward_matches_reference": "timeout",
+                      "test_dense_backward_matches_reference": "timeout"}
+    # Forged replies: refused unread, or cut to the caps; their refusal records ignored.
+    forged = [t for e in graded["floods_the_wire"]["exercises"] for t in e["tests"]
+              if t["status"] != "passed"]
+    assert {t["status"] for t in forged} == {"crashed", "error"}
+    assert all(len(t["message"]) < 3000 for t in forged)
+    assert graded["floods_the_wire"]["integrity"] == []
 
     # Nothing was written over or beside the reports.
     assert sorted(p.name for p in reports.iterdir()) == sorted(f"{n}.json" for n in EXPECTED)
@@ -236,7 +301,7 @@ def escaped() -> list[str]:
 @pytest.mark.parametrize("how", ["closed", "worker_exits"])
 def test_a_detached_child_dies_with_its_worker_even_without_the_guard(mode, how, tmp_path,
                                                                       monkeypatch):
-    """With the guard and seccomp gone, does a double-forked child in a new session still die
+    """With the guard, seccomp and Landlock gone, does a double-forked child in a new session die
     when its worker is closed, or when the worker itself exits first?"""
     require(mode)
     import grader.forkserver
@@ -245,8 +310,9 @@ def test_a_detached_child_dies_with_its_worker_even_without_the_guard(mode, how,
     program = unguarded_worker_main(tmp_path, seccomp=False)
     monkeypatch.setattr(grader.worker, "WORKER_MAIN", program)
     monkeypatch.setattr(grader.forkserver, "WORKER_MAIN", program)
-    isolation = Isolation(mode, seccomp=False)
-    limits = Limits(wall_seconds=5.0, cpu_seconds=5.0)
+    isolation = Isolation(mode, seccomp=False, landlock=False)  # no wall but the kill
+    # No private home either: the test reads the child's proof of life from the host.
+    limits = Limits(wall_seconds=5.0, cpu_seconds=5.0, disk_bytes=0)
     sources = reference_sources()
     sources["mse"] += ESCAPE
     zygote = Zygote(isolation)
@@ -352,3 +418,25 @@ def test_basic_fallback_is_said_once_on_stderr_and_in_the_report(make_submission
         isolation = json.loads((out / f"{name}.json").read_text())["isolation"]
         assert isolation["mechanism"] == "basic"
         assert "bwrap is not installed (test)" in isolation["note"]
+
+
+def test_grading_without_any_kernel_wall_needs_explicit_consent(make_submission, tmp_path,
+                                                                monkeypatch):
+    """With neither bubblewrap nor Landlock, does `grader grade` refuse in one line (exit 2)
+    unless --accept-weak-isolation is given, and then say in each report that no wall held?"""
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: "bwrap is not installed (test)")
+    monkeypatch.setattr(sandbox, "landlock_works", lambda: "no Landlock (test)")
+    monkeypatch.setattr(sandbox, "_landlock_default", lambda: False)
+    monkeypatch.setattr(sandbox, "_root", lambda: False)
+    path = make_submission("one", reference_sources())
+    out = tmp_path / "out"
+    refused = CliRunner().invoke(main, ["grade", str(path), "--out", str(out)])
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and "--accept-weak-isolation" in refused.stderr
+    assert not (out / "one.json").exists()
+    consented = CliRunner().invoke(main, ["grade", str(path), "--out", str(out),
+                                          "--accept-weak-isolation"], catch_exceptions=False)
+    assert consented.exit_code == 0, consented.output
+    isolation = report_io.load(out / "one.json")["isolation"]
+    assert "kernel walls: none" in isolation["note"]
+    assert isolation["landlock"].startswith("none")
