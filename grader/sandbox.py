@@ -127,8 +127,8 @@ class Isolation:
     def describe(self) -> dict:
         """The report's account of the isolation in force (the runner adds the limits)."""
         if self.seccomp:
-            processes = ("none: a seccomp filter refuses fork, exec, clone of anything but a "
-                         "thread, ptrace, sockets and signals to other processes")
+            processes = ("none: a seccomp filter refuses fork, exec, every clone (threads "
+                         "included), ptrace, sockets and signals to other processes")
         else:
             why = seccomp_works() or "no seccomp filter"
             processes = (f"refused by the guard only ({why}); RLIMIT_NPROC bounds the rest"
