@@ -30,7 +30,7 @@ from grader import worker_main
 from grader.errors import EXIT_NOT_GRADED, GraderError
 from grader.limits import Limits
 from grader.sandbox import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
-from grader.worker_main import Handle, WireError
+from grader.worker_main import WireError
 
 WORKER_MAIN = Path(worker_main.__file__).resolve()
 PROVIDED = Path(exercises.__file__).resolve().parent / "provided.py"

@@ -604,7 +604,7 @@ def seccomp_program(machine: str, pid: int) -> list[tuple[int, int, int, int]] |
     if machine not in SYSCALLS:
         return None
     arch, numbers = SYSCALLS[machine]
-    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, errno_ = 0x7FFF0000, 0x00050000
     low, high = (16, 20) if sys.byteorder == "little" else (20, 16)  # args[0], 32 bits each
     rows: list[tuple] = []  # (code, k, label_if_true, label_if_false) or ("label", name)
@@ -1045,7 +1045,6 @@ def zygote(config: dict) -> int:
     evidence socket and its stderr file).
     """
     import importlib  # noqa: F401  (imported once here, inherited by every worker)
-    import signal
     import socket
     import traceback  # noqa: F401
     import warnings  # noqa: F401

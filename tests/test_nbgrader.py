@@ -25,7 +25,7 @@ from grader.contract import EXERCISES, EXERCISE_NAMES, MAX_SCORE
 from grader.limits import Limits
 from grader.stubs import clear_solutions
 from grader.submission import notebook_source
-from tests.conftest import ROOT, SOLUTIONS, reference_sources
+from tests.conftest import ROOT, reference_sources
 
 POINTS = {e.name: e.points for e in EXERCISES}
 ASSIGNMENT = "backprop"

@@ -10,7 +10,6 @@ draws: 1,000 by default (about 15 s), 10,000 in CI (``.ci/run`` sets it; about 2
 from __future__ import annotations
 
 import os
-import types
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 # Fills the disk from its home, 104 files of 16 MiB (each within the file-size limit),
 # 1.6 GiB in all, and says in graph_backward's error how much it managed to write.
-import os as _os
 
 _CHUNK = b"d" * (1 << 20)
 
