@@ -63,6 +63,7 @@ class Zygote:
         self.root: Path | None = None
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
+        self.stderr = None  # the zygote's stderr, a file of the grader's while it runs
 
     @property
     def running(self) -> bool:
@@ -150,6 +151,9 @@ class Zygote:
         if self.control is not None:
             self.control.close()
             self.control = None
+        if self.stderr is not None:
+            self.stderr.close()
+            self.stderr = None
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None

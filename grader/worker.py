@@ -238,6 +238,7 @@ class Worker:
         worker. Stderr is a file of the grader's own, outside the worker's folder, read back
         through the grader's descriptor.
         """
+        self._close_channels()  # those of a worker that died before this one
         to_worker_r, self.wfd = os.pipe()
         self.rfd, from_worker_w = os.pipe()
         os.set_blocking(self.wfd, False)
@@ -307,6 +308,12 @@ class Worker:
         if self.process is not None:
             self._kill()
             self.process = None
+        self._close_channels()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def _close_channels(self) -> None:
         for fd in (self.wfd, self.rfd):
             if fd >= 0:
                 try:
@@ -320,9 +327,6 @@ class Worker:
         if self.stderr_file is not None:
             self.stderr_file.close()
             self.stderr_file = None
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
 
     def _kill(self) -> None:
         process = self.process

@@ -105,7 +105,7 @@ def test_kill_9_leaves_no_worker_and_no_half_written_report(slow_class, tmp_path
     grading = start(slow_class, out, tmp_path)
     wait_for_reports(out, 1)
     grading.kill()
-    grading.wait(timeout=10)
+    grading.communicate(timeout=10)  # waits, and closes its pipes
     assert_clean(out, tmp_path)
 
 
