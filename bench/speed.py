@@ -143,8 +143,10 @@ def check_mode(repeat: int) -> None:
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "grader", "check", "--path", str(folder)],
-                           cwd=tmp, capture_output=True, check=True)
+            # The console script, as a student runs it: `python -m` would put the folder
+            # on sys.path, where exercises/ would stand in for the installed package.
+            subprocess.run([str(Path(sys.executable).parent / "grader"), "check",
+                            "--path", str(folder)], cwd=tmp, capture_output=True, check=True)
             times.append(time.perf_counter() - started)
         print(f"grader check, whole course: median {statistics.median(times):.2f} s "
               f"of {repeat} runs (min {min(times):.2f}, max {max(times):.2f})")
