@@ -40,7 +40,7 @@ def test_graph_forward_worked_example(student):
 @pytest.mark.hint("x feeds two nodes, a and c. When a variable fans out, the gradients "
                   "coming back along every path are added.")
 def test_graph_backward_worked_example(student, rng):
-    """Is dJ/dx = -3.3341464141 at x = 0.5, every node's gradient right, and dJ/dx right elsewhere?"""
+    """Is dJ/dx = -3.3341464141 at x = 0.5, every node's gradient right, and dJ/dx right elsewhere?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     grads = expect_dict(student.graph_backward(0.5), BACKWARD_KEYS, "graph_backward(0.5)")
     for key in BACKWARD_KEYS:
         expect(grads[key], GRADIENTS_AT_HALF[key], f"dJ/d{key} at x = 0.5",

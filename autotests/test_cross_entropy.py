@@ -35,7 +35,8 @@ def cross_entropy(y, z):
 
 
 @pytest.mark.points(3)
-@pytest.mark.hint("The loss is the mean over the batch of -[y log sigma(z) + (1 - y) log(1 - sigma(z))].")
+@pytest.mark.hint("The loss is the mean over the batch of "
+                  "-[y log sigma(z) + (1 - y) log(1 - sigma(z))].")
 def test_bce_loss_known_values(student):
     """Is the loss log 2 at z = 0, and log(1 + e^-2) for a confident right answer?"""
     y, z = np.array([1.0, 0.0]), np.zeros(2)
@@ -71,7 +72,7 @@ def test_bce_grad_matches_numerical_derivative(student, rng):
     for n in (6, 1):
         y, z = labelled(rng, n)
         got = expect_array(student.bce_grad(y, z), (n,), "bce_grad(y_true, logits)")
-        result = check_gradient(got, lambda v: cross_entropy(y, v), z)
+        result = check_gradient(got, lambda v, y=y: cross_entropy(y, v), z)
         with diagnosing("bce_grad", {"y_true": y, "logits": z}, got):
             expect_gradient(result, f"bce_grad (N = {n})",
                             "the mean cross-entropy with respect to the logits")
@@ -87,18 +88,19 @@ def test_logistic_regression_grad_matches_numerical_gradient(student, rng):
         dw, db = expect_tuple(student.logistic_regression_grad(w, b, X, y), 2,
                               "logistic_regression_grad", "(dw, db)")
         expect_array(dw, (d,), "dw")
-        loss = lambda w_, b_: cross_entropy(y, X @ w_ + b_)  # noqa: E731
-        expect_gradient(check_gradient(dw, lambda v: loss(v, b), w), f"dw (N = {n}, D = {d})",
-                        "the cross-entropy of X w + b")
+        loss = lambda w_, b_, X=X, y=y: cross_entropy(y, X @ w_ + b_)  # noqa: E731
+        by_w = check_gradient(dw, lambda v, loss=loss, b=b: loss(v, b), w)
+        expect_gradient(by_w, f"dw (N = {n}, D = {d})", "the cross-entropy of X w + b")
         db = as_number(db, "db", {})
-        expect_gradient(check_gradient(np.array([db]), lambda v: loss(w, v[0]), np.array([b])),
-                        f"db (N = {n}, D = {d})", "the cross-entropy of X w + b")
+        by_b = check_gradient(np.array([db]), lambda v, loss=loss, w=w: loss(w, v[0]),
+                              np.array([b]))
+        expect_gradient(by_b, f"db (N = {n}, D = {d})", "the cross-entropy of X w + b")
 
 
 @pytest.mark.hidden
 @pytest.mark.points(2)
 def test_bce_loss_matches_reference(student, reference, rng):
-    """Does bce_loss match the reference for batches of 1 and 50 and saturated logits, inputs untouched?"""
+    """Does bce_loss match the reference for batches of 1 and 50 and saturated logits, inputs untouched?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     for n, scale in [(1, 1.0), (50, 1.0), (20, 300.0)]:
         y, z = labelled(rng, n)
         z = z * scale

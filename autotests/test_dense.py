@@ -34,7 +34,7 @@ def backward(student, dh, cache, shapes, inputs, output=None):
     output = student.dense_backward(dh, cache) if output is None else output
     with diagnosing("dense_backward", inputs, output):
         grads = expect_tuple(output, 3, "dense_backward", "(dx, dW, db)")
-        for name, grad, shape in zip(("dx", "dW", "db"), grads, shapes):
+        for name, grad, shape in zip(("dx", "dW", "db"), grads, shapes, strict=True):
             expect_array(grad, shape, f"{name} from dense_backward")
     return grads
 
@@ -61,7 +61,7 @@ def check_layer_gradients(grads, x, W, b, dh, inputs, case):
 @pytest.mark.points(4)
 @pytest.mark.hint("h = sigmoid(x W + b): x is (N, D), W is (D, M), b is (M,), and h is (N, M).")
 def test_dense_forward_worked_example(student, rng):
-    """Does dense_forward reproduce the 2-2-1 network of the notes (hidden 0.9526, output 0.7216)?"""
+    """Does dense_forward reproduce the 2-2-1 network of the notes (hidden 0.9526, output 0.7216)?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     x = np.array([[2.0, 3.0]])
     W = np.array([[0.0, 0.0], [1.0, 1.0]])  # each column is one neuron's w = [0, 1]
     b = np.zeros(2)
@@ -99,7 +99,7 @@ def test_dense_backward_matches_numerical_gradient(student, rng):
                   "the second forward pass must not overwrite what the first layer's "
                   "backward pass needs. Keep everything in the cache, nothing in globals.")
 def test_dense_layers_chain_backwards(student, rng):
-    """Through two layers (forward, forward, backward, backward): is dL/dw1 = 0.0214695353 for Alice?"""
+    """Through two layers (forward, forward, backward, backward): is dL/dw1 = 0.0214695353 for Alice?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     # The backprop example of the notes: all weights 1, biases 0, x = (-2, -1), y = 1.
     x = np.array([[-2.0, -1.0]])
     h, hidden = forward(student, x, np.ones((2, 2)), np.zeros(2))
@@ -134,7 +134,7 @@ def test_dense_layers_chain_backwards(student, rng):
 @pytest.mark.hidden
 @pytest.mark.points(3)
 def test_dense_forward_matches_reference(student, reference, rng):
-    """Does dense_forward match the reference for batches of 1 and 64 and square W, inputs untouched?"""
+    """Does dense_forward match the reference for batches of 1 and 64 and square W, inputs untouched?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     for n, d, m in REFERENCE_CASES:
         x, W, b = layer_case(rng, n, d, m)
         reply = student.call("dense_forward", x, W, b, return_inputs=True)
@@ -158,7 +158,7 @@ def test_dense_backward_matches_reference(student, reference, rng):
         got = backward(student, dh, cache, [(n, d), (d, m), (m,)], inputs, output=reply.value)
         _, ref_cache = reference.dense_forward(x, W, b)
         want = reference.dense_backward(dh, ref_cache)
-        for name, g, w in zip(("dx", "dW", "db"), got, want):
+        for name, g, w in zip(("dx", "dW", "db"), got, want, strict=True):
             expect(g, w, name, function="dense_backward", inputs=inputs, output=got,
                    case=f"N={n}, D={d}, M={m}")
         expect_inputs_unchanged(reply, (dh,), "dense_backward")

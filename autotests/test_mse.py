@@ -14,7 +14,8 @@ def mean_squared_error(y_true, y_pred):
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("MSE is the mean over all n elements of (y_true - y_pred)^2, returned as a float.")
+@pytest.mark.hint("MSE is the mean over all n elements of (y_true - y_pred)^2, "
+                  "returned as a float.")
 def test_mse_loss_worked_example(student):
     """Is the loss of the always-male network of the notes 0.5?"""
     y_true, y_pred = np.array([1.0, 0.0, 0.0, 1.0]), np.zeros(4)
@@ -34,7 +35,7 @@ def test_mse_grad_matches_numerical_derivative(student, rng):
         y_true = rng.uniform(0.0, 1.0, size=shape)
         y_pred = rng.uniform(0.0, 1.0, size=shape)
         got = expect_array(student.mse_grad(y_true, y_pred), shape, "mse_grad(y_true, y_pred)")
-        check = check_gradient(got, lambda p: mean_squared_error(y_true, p), y_pred)
+        check = check_gradient(got, lambda p, y_true=y_true: mean_squared_error(y_true, p), y_pred)
         with diagnosing("mse_grad", {"y_true": y_true, "y_pred": y_pred}, got):
             expect_gradient(check, f"mse_grad for shape {shape}",
                             "mean((y_true - y_pred)^2) with respect to y_pred")

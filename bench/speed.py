@@ -131,7 +131,8 @@ def compare(n: int, nbgrader_max: int, jobs: int) -> None:
         if code != 0:
             raise SystemExit("bench: nbgrader autograde failed")
         print(line("nbgrader autograde", m, seconds, rss))
-        print(f"ratio (nbgrader s/submission / grader s/submission): {seconds / m / grader_per:.1f}")
+        print("ratio (nbgrader s/submission / grader s/submission): "
+              f"{seconds / m / grader_per:.1f}")
 
 
 def check_mode(repeat: int) -> None:

@@ -10,7 +10,9 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,11 +42,13 @@ def one_line_errors(command):
 class OneLineUsageGroup(click.Group):
     """click's usage errors as one ``grader:`` line too, instead of its three-line block."""
 
-    def main(self, *args, standalone_mode: bool = True, **kwargs):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **kwargs: Any) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
         except click.exceptions.NoArgsIsHelpError as error:
             error.show()
             sys.exit(error.exit_code)
@@ -171,7 +175,7 @@ def summary_table(summaries: list[runner.Summary]) -> str:
         rows.append([s.id, *(scores.get(name, "-") for name in names), total])
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths)))
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
              for row in [headers, *rows]]
     return "\n".join(lines)
 

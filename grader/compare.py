@@ -99,7 +99,8 @@ def check_close(got, want, what: str, *, rtol: float = RTOL, atol: float = ATOL,
         raise GradeFailure(
             f"{what}{shape} is wrong in {int(bad.sum())} of {bad.size} values; "
             f"the worst{_at(index)}: expected {want_values[index]:.10g}, "
-            f"got {got_values[index]:.10g} (error {error[index]:.3g}){_precision(error, want_values)}",
+            f"got {got_values[index]:.10g} (error {error[index]:.3g})"
+            f"{_precision(error, want_values)}",
             details)
 
 

@@ -10,6 +10,7 @@ student's code ever shares a machine view with another's files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from grader.sandbox import Isolation
 from grader.worker import (CLEAN_ENV, WORKER_MAIN, WorkerUnavailable, numpy_locations)
@@ -43,10 +45,10 @@ class ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int | None:
         if self.returncode is None:
-            status = self.zygote.request({"op": "wait", "pid": self.pid,
-                                          "timeout": 3600 if timeout is None else timeout})
+            seconds = 3600 if timeout is None else timeout
+            status = self.zygote.request({"op": "wait", "pid": self.pid, "timeout": seconds})
             if status == "running":
-                raise subprocess.TimeoutExpired("worker", timeout)
+                raise subprocess.TimeoutExpired("worker", seconds)
             self.returncode = status
         return self.returncode
 
@@ -63,18 +65,25 @@ class Zygote:
         self.root: Path | None = None
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
-        self.stderr = None  # the zygote's stderr, a file of the grader's while it runs
+        # The zygote's stderr: a file of the grader's while it runs.
+        self.stderr: IO[bytes] | None = None
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def _root(self) -> Path:
+        if self.root is None:
+            raise WorkerUnavailable("the fork server is not running")
+        return self.root
+
     def inside(self, path: Path) -> Path:
         """``path`` (under the zygote's folder) as the sandboxed processes see it."""
-        return self.isolation.layout(self.root).root / Path(path).relative_to(self.root)
+        root = self._root()
+        return self.isolation.layout(root).root / Path(path).relative_to(root)
 
     def lib_inside(self) -> Path:
-        return self.isolation.layout(self.root).lib
+        return self.isolation.layout(self._root()).lib
 
     def start(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="backprop-zygote-"))
@@ -89,27 +98,29 @@ class Zygote:
         layout = self.isolation.layout(self.root)
         config = {"mode": "zygote", "control_fd": theirs.fileno(), "path": [str(layout.lib)]}
         (self.root / "config.json").write_text(json.dumps(config), encoding="utf-8")
-        self.stderr = tempfile.TemporaryFile()
+        stderr = self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         try:
             self.process = subprocess.Popen(
                 self.isolation.argv(self.root, numpy_locations()), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=self.stderr, pass_fds=(theirs.fileno(),),
+                stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=(theirs.fileno(),),
                 env=CLEAN_ENV, cwd=self.root / "home", start_new_session=True, close_fds=True)
         finally:
             theirs.close()
         self.control = ours
         ready = self._receive(START_SECONDS)
         if not isinstance(ready, dict) or not ready.get("ready"):
-            self.stderr.seek(0)
-            tail = self.stderr.read(2000).decode("utf-8", "replace")
+            stderr.seek(0)
+            tail = stderr.read(2000).decode("utf-8", "replace")
             self.close()
             raise WorkerUnavailable("the fork server did not start", tail)
 
     def _receive(self, seconds: float):
+        if self.control is None:
+            return None
         self.control.settimeout(seconds)
         try:
             packet = self.control.recv(1 << 16)
-        except (socket.timeout, OSError):
+        except (TimeoutError, OSError):
             packet = b""
         if not packet:
             return None
@@ -117,7 +128,7 @@ class Zygote:
 
     def request(self, message: dict, fds: tuple[int, ...] = ()):
         """Send one request and return the zygote's answer (its "pid" or "status")."""
-        if not self.running:
+        if not self.running or self.control is None:
             raise WorkerUnavailable("the fork server is not running")
         data = json.dumps(message).encode()
         try:
@@ -141,10 +152,8 @@ class Zygote:
 
     def close(self) -> None:
         if self.process is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.process.kill()
             self.process.wait()
             self.process = None
@@ -160,7 +169,7 @@ class Zygote:
 
     def sweep(self, keep: Path | None = None) -> None:
         """Remove whatever a finished worker left in the zygote's folder."""
-        for entry in self.root.iterdir():
+        for entry in self._root().iterdir():
             if entry.name in ("worker_main.py", "config.json", "home", "lib") or entry == keep:
                 continue
             if entry.is_dir() and not entry.is_symlink():

@@ -273,7 +273,8 @@ def numerical_gradient_with_error(f: Objective, x) -> NumericalGradient:
     value, error = np.empty(x.shape), np.empty(x.shape)
     settled = np.zeros(x.shape, dtype=bool)
     for index, estimate in estimates.items():
-        value[index], error[index], settled[index] = estimate.value, estimate.error, estimate.settled
+        value[index], error[index] = estimate.value, estimate.error
+        settled[index] = estimate.settled
     return NumericalGradient(value, error, settled)
 
 
@@ -409,7 +410,7 @@ def check_directions(analytic, f: Objective, x, rng: np.random.Generator,
     if refused is not None:
         return refused
     step = STEP * max(1.0, float(np.max(np.abs(x)))) if x.size else STEP
-    compared = []
+    compared: list[tuple[tuple[int, ...], float, _Estimate]] = []
     with np.errstate(all="ignore"):
         try:
             failed = _not_finite(analytic, f, x)

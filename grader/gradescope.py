@@ -164,7 +164,7 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
     """Grade ``root/submission`` and write ``root/results/results.json``; returns its data."""
     from grader import runner, sandbox
     from grader.limits import Limits, bound_grading_memory
-    from grader.results import to_dict
+    from grader.results import SubmissionReport, to_dict
 
     started = time.monotonic()
     results_dir = Path(root) / "results"
@@ -174,7 +174,7 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
         print(f"grader: {note}")
     options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
                              isolation=chosen)
-    reports = []
+    reports: list[SubmissionReport] = []
     bound_grading_memory()
     runner.grade_in_process([Path(root) / "submission"], options, reports.append)
     report = report_io.validate(to_dict(reports[0]), "submission")

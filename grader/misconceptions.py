@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -131,7 +131,8 @@ CATALOGUE: tuple[Misconception, ...] = (
         "sigmoid-grad-of-z", "sigmoid", "sigmoid_grad",
         "You applied s (1 - s) to z itself. The formula is in terms of the sigmoid's "
         "output: compute s = sigma(z) first, then s (1 - s).",
-        variants=(lambda ref, i: np.asarray(i["z"], dtype=float) * (1 - np.asarray(i["z"], dtype=float)),)),
+        variants=(lambda ref, i: np.asarray(i["z"], dtype=float)
+                  * (1 - np.asarray(i["z"], dtype=float)),)),
     # -- mse ----------------------------------------------------------------------
     Misconception(
         "mse-grad-missing-2", "mse", "mse_grad",
@@ -274,7 +275,7 @@ def _close(got, wrong, rtol=1e-6, atol=1e-9) -> bool:
                 and all(_close(got[k], v) for k, v in wrong.items()))
     if isinstance(wrong, (tuple, list)):
         return (type(got) in (tuple, list) and len(got) == len(wrong)
-                and all(_close(g, w) for g, w in zip(got, wrong)))
+                and all(_close(g, w) for g, w in zip(got, wrong, strict=True)))
     if isinstance(wrong, np.ndarray) and wrong.ndim > 0:
         if type(got) is not np.ndarray or got.dtype != np.float64 or got.shape != wrong.shape:
             return False
@@ -305,7 +306,8 @@ def _right(function: str, inputs: dict):
     return getattr(REF, function)(**{name: inputs[name] for name in params if name in inputs})
 
 
-def diagnose(function: str, inputs: dict, output, warnings: list[str] = ()) -> Misconception | None:
+def diagnose(function: str, inputs: dict, output,
+             warnings: Sequence[str] = ()) -> Misconception | None:
     """The known mistake of ``function`` that explains ``output``, if exactly one does.
 
     A variant names a mistake only where these inputs tell it apart from the right

@@ -160,7 +160,8 @@ class NotebookSession:
         contract = exercise_of(function)
         target = self.namespace.get(function)
         if target is None or not callable(target):
-            raise self._fail(Failure("missing", f"{contract.name}.py defines no function {function}",
+            raise self._fail(Failure("missing",
+                                     f"{contract.name}.py defines no function {function}",
                                      "AttributeError"))
         sent = [self._outgoing(a) for a in args]
         sent_kwargs = {k: self._outgoing(v) for k, v in kwargs.items()}
@@ -197,7 +198,7 @@ class NotebookSession:
         if keep and type(value) in (tuple, list):
             value = type(value)(self._keep(item) if i in keep else item
                                 for i, item in enumerate(value))
-        after = [None if isinstance(a, Handle) else b for a, b in zip(sent, call_args)]
+        after = [None if isinstance(a, Handle) else b for a, b in zip(sent, call_args, strict=True)]
         try:
             value, after = _plain([value, after])
         except WireError as error:
@@ -250,7 +251,7 @@ def _traceback(error: BaseException) -> str:
 
 
 def _describe_warning(w) -> str:
-    return "%s: %s" % (getattr(w.category, "__name__", "Warning"), str(w.message)[:500])
+    return f"{getattr(w.category, '__name__', 'Warning')}: {str(w.message)[:500]}"
 
 
 # -- running one autotest -----------------------------------------------------------------
@@ -270,7 +271,7 @@ class _Item:
 
 
 def _fixtures(function, item: _Item, session: NotebookSession) -> dict:
-    values = {}
+    values: dict[str, object] = {}
     for name in inspect.signature(function).parameters:
         if name == "student":
             session.transcript = []

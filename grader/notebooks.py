@@ -31,7 +31,8 @@ SCHEMA_VERSION = 3
 # The words nbgrader's preprocessors look for anywhere in a cell.
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
-CONFIG = '''"""nbgrader's settings for this course, written once by `grader nbgrader`: edit freely."""
+CONFIG = '''\
+"""nbgrader's settings for this course, written once by `grader nbgrader`: edit freely."""
 import os
 
 c = get_config()  # noqa: F821 (nbgrader defines it)

@@ -18,6 +18,7 @@ import types
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pytest
@@ -74,7 +75,11 @@ def _state_from_options(config: pytest.Config) -> GradingState:
     graded = GradingState(isolation=choose("auto", accept_weak=True)[0])
     path = config.getoption("submission") or "exercises"
     graded.begin(StudentSession(loader.load(Path(path)), graded.limits, graded.isolation))
-    config.add_cleanup(graded.finish)
+
+    def finish() -> None:  # closes the worker; by hand, pytest's own output is the report
+        graded.finish()
+
+    config.add_cleanup(finish)
     return graded
 
 
@@ -89,7 +94,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): the points this test is worth")
     config.addinivalue_line(
-        "markers", "hidden: an instructor-only test; students never see its inputs or expected values")
+        "markers",
+        "hidden: an instructor-only test; students never see its inputs or expected values")
     config.addinivalue_line(
         "markers", "hint(text): what to tell a student whose code fails this test")
 
@@ -108,6 +114,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def student(request: pytest.FixtureRequest) -> Student:
     session = state(request.config).session
+    if session is None:
+        raise RuntimeError("no submission is being graded")
     session.transcript = []
     return Student(session)
 
@@ -156,21 +164,31 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
 
 
 def exercise_of_item(item: pytest.Item) -> str:
-    module = item.module.__name__.rsplit(".", 1)[-1]
-    return module.removeprefix("test_")
+    return item.path.stem.removeprefix("test_")  # the test module's name: test_<exercise>
 
 
-def test_result(item: pytest.Item, error: BaseException | None, transcript) -> TestResult:
+class ReportedItem(Protocol):
+    """The part of a test item that :func:`test_result` reads: a pytest item, or the
+    notebook runtime's stand-in for one."""
+
+    name: str
+    stash: pytest.Stash
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None: ...
+
+
+def test_result(item: ReportedItem, error: BaseException | None, transcript) -> TestResult:
     """The result of one test, from the exception its call ended with (None: it passed)."""
     points = item.get_closest_marker("points")
     hint = item.get_closest_marker("hint")
-    common = {
+    common: dict[str, Any] = {
         "name": item.name,
         "max_score": float(points.args[0]) if points else 0.0,
         "visibility": "hidden" if item.get_closest_marker("hidden") else "visible",
     }
     details = _transcript_details(transcript)
-    details.update(item.stash.get(DETAILS, {}))
+    filled_in: dict = item.stash.get(DETAILS, {})
+    details.update(filled_in)
     if error is None:
         return TestResult(status="passed", details=details, **common)
     default_hint = hint.args[0] if hint else ""
@@ -179,7 +197,8 @@ def test_result(item: pytest.Item, error: BaseException | None, transcript) -> T
         if failure.traceback:
             details["traceback"] = failure.traceback
         return TestResult(status=failure.status, message=failure.message,
-                          hint=default_hint if failure.status in ("error", "timeout", "crashed") else "",
+                          hint=(default_hint if failure.status in ("error", "timeout", "crashed")
+                                else ""),
                           details=details, **common)
     if isinstance(error, GradeFailure):
         details.update(error.details)
@@ -215,6 +234,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """In a batch, a failure's report without the traceback pytest would format (~30 ms)."""
     graded = item.config.stash.get(STATE, None)
     if (graded is None or not graded.brief_reports or call.excinfo is None
+            or call.when == "collect"  # never, in a test's phases (TestReport has no such when)
             or isinstance(call.excinfo.value, pytest.skip.Exception)):
         return None
     error = call.excinfo.value

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import autotests
 import exercises
@@ -63,6 +64,10 @@ class Bundle:
 # -- cutting the hidden tests ----------------------------------------------------------
 
 
+# A statement that can carry a hidden marker: a test function or a class of tests.
+_Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
 def _is_hidden_marker(node: ast.AST) -> bool:
     """``pytest.mark.hidden``, ``mark.hidden``, or either called."""
     if isinstance(node, ast.Call):
@@ -78,7 +83,7 @@ def _mentions_hidden(node: ast.AST) -> bool:
     return any(_is_hidden_marker(child) for child in ast.walk(node))
 
 
-def _is_hidden(node: ast.stmt) -> bool:
+def _is_hidden(node: ast.stmt) -> TypeGuard[_Definition]:
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
         _is_hidden_marker(d) for d in node.decorator_list)
 
@@ -106,7 +111,7 @@ def _node_lines(node: ast.stmt, lines: list[str]) -> range:
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
     while first > 1 and lines[first - 2].lstrip().startswith("#"):
         first -= 1
-    return range(first, node.end_lineno + 1)
+    return range(first, (node.end_lineno or node.lineno) + 1)  # end_lineno: set by ast.parse
 
 
 def public_source(source: str, origin: str = "<autotest>") -> tuple[str, list[str], list[str]]:
@@ -148,7 +153,8 @@ def public_source(source: str, origin: str = "<autotest>") -> tuple[str, list[st
             if not names or not names <= hidden_uses or any(
                     name.startswith("test") for name in names):
                 continue
-            used_elsewhere = set().union(*(_used_names(other) for other in kept if other is not node))
+            used_elsewhere = set().union(*(_used_names(other) for other in kept
+                                           if other is not node))
             if not names & used_elsewhere:
                 orphans.append(node)
         if not orphans:
@@ -170,7 +176,8 @@ def hidden_test_names(source: str) -> list[str]:
     tree = ast.parse(source)
     names = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _is_hidden(node):
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and _is_hidden(node)):
             names.append(node.name)
     return names
 
@@ -192,7 +199,8 @@ def _solutions_dir() -> Path:
 
 
 def _placeholder(module: str) -> str:
-    return f'''"""``grader.{module}`` is an instructor tool; it is not part of the student bundle."""
+    return f'''\
+"""``grader.{module}`` is an instructor tool; it is not part of the student bundle."""
 
 from grader.errors import GraderError
 
@@ -406,5 +414,6 @@ def _public_points() -> dict[str, float]:
                 if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
                         and decorator.func.attr == "points" and decorator.args
                         and isinstance(decorator.args[0], ast.Constant)):
-                    points[exercise] = points.get(exercise, 0.0) + float(decorator.args[0].value)
+                    value = ast.literal_eval(decorator.args[0])  # the Constant's value
+                    points[exercise] = points.get(exercise, 0.0) + float(value)
     return points

@@ -89,7 +89,8 @@ def _text(view: dict, audience: str) -> str:
             if test["hint"]:
                 lines.append(f"      hint: {test['hint']}")
             if audience == "instructor" and test["details"].get("traceback"):
-                lines += ["      " + line for line in test["details"]["traceback"].splitlines()[-6:]]
+                lines += ["      " + line
+                          for line in test["details"]["traceback"].splitlines()[-6:]]
     lines += _notes(view, audience)
     return "\n".join(lines) + "\n"
 
@@ -155,7 +156,7 @@ ul{padding-left:1.1rem;margin:.3rem 0}li{margin:.4rem 0;overflow-wrap:anywhere}
 svg{width:100%;height:auto;max-width:30rem;display:block}
 .legend{font-size:.85rem}.legend b{display:inline-block;width:1rem;height:0;border-top:.2rem solid;vertical-align:middle;margin:0 .3rem}
 footer{color:#5b6470;font-size:.8rem;margin:1.5rem 0}
-"""
+"""  # noqa: E501 (minified CSS: one rule, or a few short ones, a line)
 
 
 def _html(view: dict, audience: str) -> str:
@@ -169,7 +170,8 @@ def _html(view: dict, audience: str) -> str:
         share = exercise["score"] / exercise["max_score"] if exercise["max_score"] else 0
         items, hints_shown = [], set()
         for test in _failed_tests(exercise):
-            tag = " <span class=hidden-tag>hidden test</span>" if test["visibility"] == "hidden" else ""
+            tag = (" <span class=hidden-tag>hidden test</span>"
+                   if test["visibility"] == "hidden" else "")
             item = (f"<li><span class=status>{e(STATUS_WORDS[test['status']])}</span> "
                     f"<span class=points>0/{test['max_score']:g}</span> {e(test['name'])}{tag}")
             if test["message"]:

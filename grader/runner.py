@@ -11,15 +11,16 @@ soon as it is done; only a one-line summary travels back.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import platform
 import queue
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pytest
@@ -72,7 +73,8 @@ def grader_info() -> GraderInfo:
 
 
 def build_report(submission: loader.Submission, results: list[tuple[str, TestResult]],
-                 options: Options, seconds: float, integrity: list[dict] = ()) -> SubmissionReport:
+                 options: Options, seconds: float,
+                 integrity: Sequence[dict] = ()) -> SubmissionReport:
     exercises = []
     for exercise in EXERCISES:
         tests = tuple(result for name, result in results if name == exercise.name)
@@ -179,15 +181,16 @@ class BatchPlugin:
             return failed_report(path, f"internal grader error while reading it: "
                                        f"{type(error).__name__}: {error}", self.options,
                                  submission_id=loader.submission_id(path))
-        self.graded.begin(StudentSession(submission, self.options.limits, self.options.isolation,
-                                         self.zygote))
+        session = StudentSession(submission, self.options.limits, self.options.isolation,
+                                 self.zygote)
+        self.graded.begin(session)
         # Hidden tests come last and get a fresh worker that never served a visible test:
         # nothing a hidden input taught the student's code can reach the student's view.
         ordered = in_visibility_order(items)
         try:
             for index, item in enumerate(ordered):
                 if is_hidden(item) and (index == 0 or not is_hidden(ordered[index - 1])):
-                    self.graded.session.fresh_worker()
+                    session.fresh_worker()
                 following = ordered[index + 1] if index + 1 < len(ordered) else None
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
         except WorkerUnavailable as error:
@@ -269,10 +272,8 @@ def _child(tasks, done, options: Options, out_dir: str) -> None:
     def on_report(report: SubmissionReport) -> None:
         done.put(summarize(report, report_io.write(report, Path(out_dir))))
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         grade_in_process(_queue_paths(tasks), options, on_report)
-    except KeyboardInterrupt:
-        pass
 
 
 def clear_stale_temporaries(out_dir: Path) -> None:
@@ -296,7 +297,8 @@ def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[S
             continue
         done.append(Summary(data["submission"]["id"], data["status"], data["score"],
                             data["max_score"],
-                            tuple((e["name"], e["score"], e["max_score"]) for e in data["exercises"]),
+                            tuple((e["name"], e["score"], e["max_score"])
+                                  for e in data["exercises"]),
                             data["error"], str(Path(out_dir) / f"{submission.id}.json")))
     return todo, done
 
@@ -327,7 +329,8 @@ def grade(paths: list[Path], out_dir: Path, options: Options,
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
-    order = {str(out_dir / f"{p.stem if p.is_file() else p.name}.json"): i for i, p in enumerate(paths)}
+    order = {str(out_dir / f"{p.stem if p.is_file() else p.name}.json"): i
+             for i, p in enumerate(paths)}
     return sorted(summaries.values(), key=lambda s: order.get(s.report_path or "", len(order)))
 
 

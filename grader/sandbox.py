@@ -238,9 +238,9 @@ def _python_binds() -> tuple[list[Path], list[Path]]:
     masks = [p for p in site_package_dirs() if _under(p, roots)]
     # The project's own packages, wherever they are installed.
     for name in ("solutions", "autotests", "grader", "exercises"):
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            folder = Path(module.__file__).resolve().parent
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file:
+            folder = Path(file).resolve().parent
             if _under(folder, roots) and not any(_under(folder, [m]) for m in masks):
                 masks.append(folder)
     # A mask inside another mask would be mounted on a folder that no longer exists.
@@ -300,55 +300,38 @@ def bwrap_sizes_tmpfs() -> bool:
     return probe.returncode == 0
 
 
-@functools.cache
-def seccomp_works() -> str | None:
-    """None when a worker here can install its seccomp filter, else the reason it cannot."""
+def _probe(flag: str, what: str) -> str | None:
+    """Run the worker's program with ``flag`` in a fresh interpreter: None when it exits 0
+    (the wall can be built here), else the last line it said, or why it could not run."""
     from grader import worker_main
 
     try:
-        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
-                                "--probe-seccomp"], capture_output=True, timeout=20,
-                               env={"PATH": "/usr/bin:/bin"})
+        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__, flag],
+                               capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"})
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"the seccomp probe failed to run ({error})"
+        return f"the {what} probe failed to run ({error})"
     if probe.returncode != 0:
         text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
-        return text[-1] if text else f"the seccomp probe exited with {probe.returncode}"
+        return text[-1] if text else f"the {what} probe exited with {probe.returncode}"
     return None
+
+
+@functools.cache
+def seccomp_works() -> str | None:
+    """None when a worker here can install its seccomp filter, else the reason it cannot."""
+    return _probe("--probe-seccomp", "seccomp")
 
 
 @functools.cache
 def landlock_works() -> str | None:
     """None when a worker here can confine itself with Landlock, else the reason it cannot."""
-    from grader import worker_main
-
-    try:
-        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
-                                "--probe-landlock"], capture_output=True, timeout=20,
-                               env={"PATH": "/usr/bin:/bin"})
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"the Landlock probe failed to run ({error})"
-    if probe.returncode != 0:
-        text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
-        return text[-1] if text else f"the Landlock probe exited with {probe.returncode}"
-    return None
+    return _probe("--probe-landlock", "Landlock")
 
 
 @functools.cache
 def quota_works() -> str | None:
     """None when a worker here can have a private size-limited home, else why it cannot."""
-    from grader import worker_main
-
-    try:
-        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__,
-                                "--probe-quota"], capture_output=True, timeout=20,
-                               env={"PATH": "/usr/bin:/bin"})
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"the quota probe failed to run ({error})"
-    if probe.returncode != 0:
-        text = probe.stderr.decode("utf-8", "replace").strip().splitlines()
-        return text[-1] if text else f"the quota probe exited with {probe.returncode}"
-    return None
+    return _probe("--probe-quota", "quota")
 
 
 def choose(requested: str = "auto", accept_weak: bool = False) -> tuple[Isolation, str | None]:

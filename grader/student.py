@@ -11,6 +11,7 @@ hung or killed the worker is not imported again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from grader.contract import exercise_of
 from grader.limits import Limits
@@ -149,10 +150,18 @@ class StudentSession:
         return value
 
 
+class Session(Protocol):
+    """What a :class:`Student` calls into: a :class:`StudentSession` (the submission in its
+    worker) or the notebook runtime's ``NotebookSession`` (the notebook's functions)."""
+
+    def call(self, function: str, args: tuple, kwargs: dict,
+             return_inputs: bool = False) -> Reply: ...
+
+
 class Student:
     """What a test calls: ``student.sigmoid(z)`` runs the student's sigmoid in the worker."""
 
-    def __init__(self, session: StudentSession):
+    def __init__(self, session: Session):
         self._session = session
 
     def call(self, function: str, *args, return_inputs: bool = False, **kwargs) -> Reply:

@@ -190,7 +190,7 @@ def _collect(chosen: dict[str, str], read: Callable[[str], bytes], origin: Path,
         del raw
         if problem:
             broken[module] = problem
-        else:
+        elif source is not None:  # always, without a problem
             sources[module] = source
     return Submission(id=submission_id, path=origin, sources=sources, sha256=digest.hexdigest(),
                       broken=broken, problems=tuple(problems))
@@ -450,10 +450,11 @@ def _load(path: Path) -> Submission:
         return _load_folder(path)
     if path.suffix == ".zip":
         return _load_zip(path)
-    if exercise_file(path.name) is None:
+    exercise = exercise_file(path.name)
+    if exercise is None:
         raise NotASubmission(path, "expected a folder, a .zip, or a file named after an "
                              f"exercise ({', '.join(EXERCISE_NAMES)}) ending in .py or .ipynb")
-    return _collect({exercise_file(path.name): path.name},
+    return _collect({exercise: path.name},
                     lambda rel: _read_file(path, read_cap(rel), follow=True),
                     path, submission_id(path), [])
 

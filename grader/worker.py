@@ -10,6 +10,7 @@ reports ``timeout`` or ``crashed``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -21,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from grader.errors import EXIT_NOT_GRADED, GraderError
 from grader.limits import Limits
 from grader.sandbox import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
 from grader.worker_main import WireError
+
+if TYPE_CHECKING:  # forkserver imports this module
+    from grader.forkserver import ForkedProcess
 
 WORKER_MAIN = Path(worker_main.__file__).resolve()
 PROVIDED = Path(exercises.__file__).resolve().parent / "provided.py"
@@ -205,7 +209,7 @@ class Worker:
         self.limits = limits
         self.isolation = isolation
         self.zygote = zygote  # a grader.forkserver.Zygote to fork from, or None: a fresh start
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | ForkedProcess | None = None
         self.root: Path | None = None
         self.stderr_file: IO[bytes] | None = None  # the grader's own file: the worker's stderr
         self.wfd = -1  # requests, written by the grader without blocking (-1: none yet)
@@ -245,7 +249,7 @@ class Worker:
         self.evidence, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.evidence.setblocking(False)
         theirs.setblocking(False)
-        self.stderr_file = tempfile.TemporaryFile()
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the channels)
         return to_worker_r, from_worker_w, theirs, self.stderr_file.fileno()
 
     def _start_forked(self) -> None:
@@ -316,10 +320,8 @@ class Worker:
     def _close_channels(self) -> None:
         for fd in (self.wfd, self.rfd):
             if fd >= 0:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self.wfd = self.rfd = -1
         if self.evidence is not None:
             self.evidence.close()
@@ -330,16 +332,16 @@ class Worker:
 
     def _kill(self) -> None:
         process = self.process
+        if process is None:
+            return
         if hasattr(process, "kill_all"):  # forked by the zygote, which knows its pid
             process.kill_all()
             return
         # The worker, everything it started, and whatever of that escaped into a new
         # session but is still its descendant (the worker adopts orphans).
         worker_main.kill_family(process.pid)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             process.kill()
-        except ProcessLookupError:
-            pass
         process.wait()
 
     @property
@@ -465,7 +467,7 @@ class Worker:
             return Failure("timeout", f"{doing} took longer than "
                            f"{self.limits.wall_seconds:g} s of wall-clock time")
         try:
-            code = self.process.wait(timeout=1.0)
+            code = self.process.wait(timeout=1.0) if self.process is not None else None
         except subprocess.TimeoutExpired:
             code = None
         self._kill()

@@ -56,7 +56,7 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
 
     def walk(x, depth):
         if depth > MAX_DEPTH:
-            raise WireError("nested more than %d levels deep" % MAX_DEPTH)
+            raise WireError(f"nested more than {MAX_DEPTH} levels deep")
         kind = type(x)
         if x is None or kind is bool or kind is str:
             return x
@@ -72,7 +72,7 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
             items = []
             for key, item in x.items():
                 if type(key) is not str:
-                    raise WireError("a dict key of type %s (keys must be str)" % type(key).__name__)
+                    raise WireError(f"a dict key of type {type(key).__name__} (keys must be str)")
                 items.append([key, walk(item, depth + 1)])
             return {"__dict__": items}
         if isinstance(x, Handle):
@@ -83,8 +83,8 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
                 # np.require keeps a 0-d array 0-d (ascontiguousarray makes it 1-d).
                 base = np.require(x.view(np.ndarray), requirements="C")
                 if base.dtype.kind not in ARRAY_KINDS:
-                    raise WireError("an array of dtype %s (only numeric arrays are plain data)"
-                                    % base.dtype)
+                    raise WireError(f"an array of dtype {base.dtype} (only numeric arrays are "
+                                    "plain data)")
                 native = base.astype(base.dtype.newbyteorder("<"), copy=False)
                 buffers.append(native.tobytes())
                 return {"__nd__": len(buffers) - 1, "dtype": native.dtype.str,
@@ -92,10 +92,10 @@ def encode(value, np=None) -> tuple[dict | list | str | int | float | None, list
             if isinstance(x, np.generic) and x.dtype.kind in ARRAY_KINDS:
                 item = x.item()
                 if isinstance(item, np.generic):  # a longdouble: no Python number holds it
-                    raise WireError("a numpy scalar of dtype %s (only float64 and smaller "
-                                    "cross as numbers)" % x.dtype)
+                    raise WireError(f"a numpy scalar of dtype {x.dtype} (only float64 and smaller "
+                                    "cross as numbers)")
                 return walk(item, depth)
-        raise WireError("an object of type %s, which is not plain data" % kind.__name__)
+        raise WireError(f"an object of type {kind.__name__}, which is not plain data")
 
     return walk(value, 0), buffers
 
@@ -110,14 +110,14 @@ def decode(tree, buffers: list[bytes], np=None):
 
     def walk(x, depth):
         if depth > MAX_DEPTH:
-            raise WireError("nested more than %d levels deep" % MAX_DEPTH)
+            raise WireError(f"nested more than {MAX_DEPTH} levels deep")
         kind = type(x)
         if x is None or kind in (bool, str, int, float):
             return x
         if kind is list:
             return [walk(item, depth + 1) for item in x]
         if kind is not dict or len(x) == 0:
-            raise WireError("unexpected %s in a message" % kind.__name__)
+            raise WireError(f"unexpected {kind.__name__} in a message")
         if "__tuple__" in x and len(x) == 1:
             return tuple(walk(item, depth + 1) for item in _list(x["__tuple__"]))
         if "__dict__" in x and len(x) == 1:
@@ -156,21 +156,22 @@ def _array(spec, buffers, np, used):
     if index in used:
         raise WireError("two arrays refer to one buffer")
     used.add(index)
-    if type(dtype) is not str or len(dtype) > 4 or dtype[:1] not in "<|" or dtype[1:2] not in ARRAY_KINDS:
-        raise WireError("array of unsupported dtype %r" % (dtype,))
+    if (type(dtype) is not str or len(dtype) > 4 or dtype[:1] not in "<|"
+            or dtype[1:2] not in ARRAY_KINDS):
+        raise WireError(f"array of unsupported dtype {dtype!r}")
     if type(shape) is not list or len(shape) > MAX_DEPTH or not all(
             type(n) is int and n >= 0 for n in shape):
         raise WireError("array of malformed shape")
     try:
         dt = np.dtype(dtype)
     except TypeError:  # a dtype string numpy does not know, such as '<f3'
-        raise WireError("array of unsupported dtype %r" % (dtype,)) from None
+        raise WireError(f"array of unsupported dtype {dtype!r}") from None
     count = 1
     for n in shape:
         count *= n
     data = buffers[index]
     if count * dt.itemsize != len(data):
-        raise WireError("array shape %s does not match its %d bytes" % (tuple(shape), len(data)))
+        raise WireError(f"array shape {tuple(shape)} does not match its {len(data)} bytes")
     # A copy: the grader owns a plain, writable, base-class array.
     return np.frombuffer(data, dtype=dt).reshape(shape).copy()
 
@@ -184,7 +185,7 @@ def _describe(error: BaseException) -> str:
         text = str(error)
     except Exception:  # a student exception whose __str__ itself raises
         text = "(unprintable)"
-    return ("%s: %s" % (type(error).__name__, text) if text else type(error).__name__)[:2000]
+    return (f"{type(error).__name__}: {text}" if text else type(error).__name__)[:2000]
 
 
 class Handle:
@@ -202,7 +203,7 @@ class Handle:
         return hash(self.id)
 
     def __repr__(self):
-        return "Handle(%d)" % self.id
+        return f"Handle({self.id})"
 
 
 # -- framing ------------------------------------------------------------------------
@@ -221,11 +222,11 @@ def send(fd: int, message: dict, np=None, write=None, max_header: int = MAX_MESS
     header = json.dumps({"body": tree, "sizes": [len(b) for b in buffers]}, allow_nan=False,
                         ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     if len(header) > max_header:
-        raise WireError("too large to send: %d bytes of header (at most %d)"
-                        % (len(header), max_header))
+        raise WireError(f"too large to send: {len(header)} bytes of header "
+                        f"(at most {max_header})")
     if sum(len(b) for b in buffers) > max_arrays:
-        raise WireError("too large to send: %d bytes of arrays (at most %d)"
-                        % (sum(len(b) for b in buffers), max_arrays))
+        raise WireError(f"too large to send: {sum(len(b) for b in buffers)} bytes of arrays "
+                        f"(at most {max_arrays})")
     (write or _write_all)(fd, b"".join([HEADER.pack(len(header)), header, *buffers]))
 
 
@@ -240,11 +241,11 @@ def receive(fd: int, np=None, read=None, max_header: int = MAX_MESSAGE_BYTES,
     read = read or _read_exact
     (size,) = HEADER.unpack(read(fd, HEADER.size))
     if size > max_header:
-        raise WireError("message header of %d bytes (at most %d)" % (size, max_header))
+        raise WireError(f"message header of {size} bytes (at most {max_header})")
     text = read(fd, size)
     if not _nests_within(text, MAX_JSON_DEPTH):
-        raise WireError("message header nested more than %d levels deep (or unbalanced)"
-                        % MAX_JSON_DEPTH)
+        raise WireError(f"message header nested more than {MAX_JSON_DEPTH} levels deep "
+                        "(or unbalanced)")
     try:
         header = json.loads(text.decode("utf-8", "surrogatepass"))
     except RecursionError:  # nested deeper than the parser can go
@@ -255,7 +256,7 @@ def receive(fd: int, np=None, read=None, max_header: int = MAX_MESSAGE_BYTES,
     if type(sizes) is not list or not all(type(n) is int and n >= 0 for n in sizes):
         raise WireError("malformed buffer sizes")
     if sum(sizes) > max_arrays:
-        raise WireError("message of more than %d bytes of arrays" % max_arrays)
+        raise WireError(f"message of more than {max_arrays} bytes of arrays")
     buffers = [read(fd, n) for n in sizes]
     message = decode(header["body"], buffers, np)
     if type(message) is not dict:
@@ -406,10 +407,10 @@ class Worker:
                      max_arrays=MAX_REPLY_ARRAY_BYTES)
             except WireError as error:
                 send(wfd, self.failure("error", "WireError",
-                                       "the result is %s" % error), self.np)
+                                       f"the result is {error}"), self.np)
             except Exception as error:  # a hostile value that breaks while being read
-                send(wfd, self.failure("error", "WireError",
-                                       "the result could not be read: " + _describe(error)), self.np)
+                send(wfd, self.failure("error", "WireError", "the result could not be read: "
+                                       + _describe(error)), self.np)
 
     def handle(self, request: dict) -> dict:
         op = request.get("op")
@@ -419,11 +420,12 @@ class Worker:
             return self.import_module(request["module"])
         if op == "release":
             for handle in request.get("handles", []):
-                self.handles.pop(getattr(handle, "id", None), None)
+                if isinstance(handle, Handle):
+                    self.handles.pop(handle.id, None)
             return {"ok": True}
         if op == "ping":
             return {"ok": True}
-        return self.failure("error", "ProtocolError", "unknown request %r" % (op,))
+        return self.failure("error", "ProtocolError", f"unknown request {op!r}")
 
     def failure(self, status: str, kind: str, message: str, trace: str = "") -> dict:
         output, dropped = self.stdout.take()
@@ -435,7 +437,7 @@ class Worker:
         if module in self.modules:
             return self.modules[module]
         if module not in self.config["modules"]:
-            raise Absent("no module %s.py in the submission" % module)
+            raise Absent(f"no module {module}.py in the submission")
         import importlib
 
         self.modules[module] = importlib.import_module("exercises." + module)
@@ -454,7 +456,7 @@ class Worker:
         except Absent as error:
             return self.failure("missing", "ModuleNotFoundError", str(error))
         except BaseException as error:  # SystemExit and KeyboardInterrupt too
-            reply = self.crash_report(error, traceback, "importing %s.py failed: " % module)
+            reply = self.crash_report(error, traceback, f"importing {module}.py failed: ")
             self.import_failures[module] = reply
             return reply
         output, dropped = self.stdout.take()
@@ -477,7 +479,7 @@ class Worker:
                 return self.crash_report(error, traceback)
             if target is None or not callable(target):
                 return self.failure("missing", "AttributeError",
-                                    "%s.py defines no function %s" % (module, function))
+                                    f"{module}.py defines no function {function}")
             try:
                 args = [self.resolve(a) for a in request.get("args", [])]
                 kwargs = {k: self.resolve(v) for k, v in request.get("kwargs", {}).items()}
@@ -487,7 +489,7 @@ class Worker:
                 value = target(*args, **kwargs)
             except NotImplementedError:
                 return self.failure("not_implemented", "NotImplementedError",
-                                    "%s is not implemented yet" % function)
+                                    f"{function} is not implemented yet")
             except BaseException as error:  # SystemExit and KeyboardInterrupt too
                 return self.crash_report(error, traceback)
         keep = request.get("keep", [])
@@ -499,7 +501,7 @@ class Worker:
                  "warnings": [self.describe_warning(w) for w in caught[:20]]}
         if request.get("return_inputs"):
             reply["inputs_after"] = [None if isinstance(a, Handle) else b
-                                     for a, b in zip(request.get("args", []), args)]
+                                     for a, b in zip(request.get("args", []), args, strict=True)]
         return reply
 
     def crash_report(self, error: BaseException, traceback, prefix: str = "") -> dict:
@@ -511,7 +513,7 @@ class Worker:
 
     @staticmethod
     def describe_warning(w) -> str:
-        return "%s: %s" % (getattr(w.category, "__name__", "Warning"), str(w.message)[:500])
+        return f"{getattr(w.category, '__name__', 'Warning')}: {str(w.message)[:500]}"
 
     def keep(self, value) -> Handle:
         handle = Handle(self.next_handle)
@@ -665,7 +667,7 @@ def _prctl(option: int, arg2: int, arg3: int = 0) -> None:
     prctl.restype = ctypes.c_int
     if prctl(option, arg2, arg3, 0, 0) != 0:
         code = ctypes.get_errno()
-        raise OSError(code, "prctl(%d): %s" % (option, os.strerror(code)))
+        raise OSError(code, f"prctl({option}): {os.strerror(code)}")
 
 
 def contain(seccomp: bool) -> None:
@@ -686,7 +688,7 @@ def contain(seccomp: bool) -> None:
     machine = os.uname().machine
     program = seccomp_program(machine, os.getpid())
     if program is None:
-        raise OSError(38, "no seccomp filter for a %s machine" % machine)
+        raise OSError(38, f"no seccomp filter for a {machine} machine")
 
     class Row(ctypes.Structure):
         _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
@@ -723,12 +725,14 @@ SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
 def _libc():
     import ctypes
 
-    return ctypes, ctypes.CDLL(None, use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version, 0 where it has none (or it is switched off)."""
-    ctypes, libc = _libc()
+    import ctypes
+
+    libc = _libc()
     libc.syscall.restype = ctypes.c_long
     version = libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[0]), None, ctypes.c_size_t(0),
                            ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
@@ -741,7 +745,9 @@ def landlock(read: list, write: list) -> int:
     refused by the kernel, whatever the process's uid or capabilities. Where the ABI allows,
     TCP is refused too, and signals and abstract sockets stop at this process's domain.
     Returns the ABI version used; raises OSError where Landlock is unavailable."""
-    ctypes, libc = _libc()
+    import ctypes
+
+    libc = _libc()
     libc.syscall.restype = ctypes.c_long
     abi = landlock_abi()
     if abi < 1:
@@ -770,7 +776,7 @@ def landlock(read: list, write: list) -> int:
                            ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         code = ctypes.get_errno()
-        raise OSError(code, "landlock_create_ruleset: %s" % os.strerror(code))
+        raise OSError(code, f"landlock_create_ruleset: {os.strerror(code)}")
     file_rights = FS_READ_FILE | FS_WRITE_FILE | (FS_TRUNCATE if abi >= 3 else 0)
     reading = FS_READ_FILE | FS_READ_DIR
     writing = (handled & ~FS_EXECUTE & ~FS_MAKE_DEVICE & ~FS_REFER) | reading
@@ -790,14 +796,14 @@ def landlock(read: list, write: list) -> int:
                                     ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), ctypes.byref(rule),
                                     ctypes.c_uint32(0)) < 0:
                         code = ctypes.get_errno()
-                        raise OSError(code, "landlock_add_rule(%s): %s" % (path, os.strerror(code)))
+                        raise OSError(code, f"landlock_add_rule({path}): {os.strerror(code)}")
                 finally:
                     os.close(fd)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         if libc.syscall(ctypes.c_long(LANDLOCK_SYSCALLS[2]), ctypes.c_int(ruleset),
                         ctypes.c_uint32(0)) < 0:
             code = ctypes.get_errno()
-            raise OSError(code, "landlock_restrict_self: %s" % os.strerror(code))
+            raise OSError(code, f"landlock_restrict_self: {os.strerror(code)}")
     finally:
         os.close(ruleset)
     return abi
@@ -808,7 +814,9 @@ def drop_to(uid: int) -> None:
     CAP_DAC_READ_SEARCH: the interpreter may live under a folder only root can enter, but
     nothing that belongs to root or to another user can be written or changed any more.
     What may be read is Landlock's to say."""
-    ctypes, libc = _libc()
+    import ctypes
+
+    libc = _libc()
 
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
@@ -825,10 +833,10 @@ def drop_to(uid: int) -> None:
     data = (Data * 2)(Data(keep, keep, 0), Data(0, 0, 0))
     if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
         code = ctypes.get_errno()
-        raise OSError(code, "capset: %s" % os.strerror(code))
+        raise OSError(code, f"capset: {os.strerror(code)}")
     _prctl(PR_SET_KEEPCAPS, 0)
     if os.getuid() != uid or os.geteuid() != uid:
-        raise OSError(1, "still uid %d after dropping to %d" % (os.geteuid(), uid))
+        raise OSError(1, f"still uid {os.geteuid()} after dropping to {uid}")
 
 
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
@@ -839,26 +847,28 @@ def private_home(home: str, size: int, owner: int) -> None:
     """Mount a tmpfs of ``size`` bytes over ``home``, seen by this process alone: the disk
     quota. A root process (basic) takes a mount namespace of its own; anyone else (inside
     bubblewrap) a user namespace with it. Must come before Landlock, which forbids mounts."""
-    ctypes, libc = _libc()
+    import ctypes
+
+    libc = _libc()
     uid, gid = os.geteuid(), os.getegid()
     if libc.unshare(CLONE_NEWNS) != 0:
         if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0:
             code = ctypes.get_errno()
-            raise OSError(code, "unshare: %s" % os.strerror(code))
-        for name, text in (("setgroups", "deny"), ("uid_map", "%d %d 1" % (uid, uid)),
-                           ("gid_map", "%d %d 1" % (gid, gid))):
+            raise OSError(code, f"unshare: {os.strerror(code)}")
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
             with open("/proc/self/" + name, "w") as stream:
                 stream.write(text)
         owner = uid
     # Nothing mounted here may reach the machine's mount table.
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         code = ctypes.get_errno()
-        raise OSError(code, "mount --make-rprivate /: %s" % os.strerror(code))
-    options = "size=%d,mode=0700,uid=%d,gid=%d" % (size, owner, owner if owner != uid else gid)
+        raise OSError(code, f"mount --make-rprivate /: {os.strerror(code)}")
+    options = f"size={size},mode=0700,uid={owner},gid={owner if owner != uid else gid}"
     if libc.mount(b"tmpfs", home.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   options.encode()) != 0:
         code = ctypes.get_errno()
-        raise OSError(code, "mount tmpfs on %s: %s" % (home, os.strerror(code)))
+        raise OSError(code, f"mount tmpfs on {home}: {os.strerror(code)}")
     os.chdir(home)  # the old cwd is the folder under the mount
 
 
@@ -875,7 +885,7 @@ def probe_quota() -> int:
     except OSError as error:
         if error.errno == errno.ENOSPC:
             return 0
-        print("quota: %s" % error, file=sys.stderr)
+        print(f"quota: {error}", file=sys.stderr)
         return 2
     finally:
         try:
@@ -911,7 +921,7 @@ def probe_landlock() -> int:
     try:
         landlock([], [])
     except OSError as error:
-        print("landlock: %s" % error, file=sys.stderr)
+        print(f"landlock: {error}", file=sys.stderr)
         return 2
     try:
         os.listdir("/")
@@ -926,7 +936,7 @@ def probe_seccomp() -> int:
     try:
         contain(seccomp=True)
     except OSError as error:
-        print("seccomp: %s" % error, file=sys.stderr)
+        print(f"seccomp: {error}", file=sys.stderr)
         return 2
     try:
         pid = os.fork()
@@ -1002,7 +1012,7 @@ def _family(pid: int) -> set[int]:
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % entry, "rb") as stream:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
                 data = stream.read()
         except OSError:
             continue
@@ -1109,7 +1119,7 @@ def zygote(config: dict) -> int:
                     os._exit(code)
             for fd in fds:
                 os.close(fd)
-            reply = {"pid": pid}
+            reply: dict[str, object] = {"pid": pid}
         elif op == "kill":
             kill_family(request["pid"])
             reply = {"status": status_of(request["pid"], 5.0)}
@@ -1196,7 +1206,7 @@ def install_guard(guard: dict, refusals: list) -> None:
     # student code can change it.
     search = tuple(os.path.realpath(p).rstrip("/") + "/" for p in sys.path if p)
     readable = folders("read") + writable + numpy_dirs + search + (
-        program.rstrip("/") + "/", "/proc/%d/" % os.getpid(), "/sys/")
+        program.rstrip("/") + "/", f"/proc/{os.getpid()}/", "/sys/")
     native = folders("native")
 
     def refuse(event, detail, _refusals=refusals, _len=len, _str=str, _exact=str.__str__,
@@ -1214,11 +1224,11 @@ def install_guard(guard: dict, refusals: list) -> None:
             # that runs later here can take it back. A full or closed socket loses only
             # the records not yet written.
             try:
-                _write(_evidence, ('{"event":%s,"detail":%s}\n'
-                                   % (_quote(event[:64]), _quote(detail))).encode())
+                _write(_evidence, (f'{{"event":{_quote(event[:64])},'
+                                   f'"detail":{_quote(detail)}}}\n').encode())
             except _fail:
                 pass
-        raise _error("refused by the grader's sandbox: %s %s" % (event, detail))
+        raise _error(f"refused by the grader's sandbox: {event} {detail}")
 
     def text(path, _str=str, _bytes=bytes, _type=type, _isinstance=isinstance):
         """A path argument as an exact str, whatever subclass it came as."""
@@ -1231,8 +1241,8 @@ def install_guard(guard: dict, refusals: list) -> None:
             return _bytes.decode(path, "utf-8", "surrogateescape")
         return None
 
-    def resolve(path, _lstat=os.lstat, _readlink=os.readlink, _getcwd=os.getcwd,
-                _islink=stat.S_ISLNK):
+    def resolve(path: str, _lstat=os.lstat, _readlink=os.readlink, _getcwd=os.getcwd,
+                _islink=stat.S_ISLNK) -> str:
         """``path`` made absolute with every symlink followed, like os.path.realpath."""
         if not path.startswith("/"):
             path = _getcwd() + "/" + path
@@ -1258,7 +1268,7 @@ def install_guard(guard: dict, refusals: list) -> None:
                 continue
             hops += 1
             if hops > 40:
-                raise OSError("too many symbolic links in %r" % path)
+                raise OSError(f"too many symbolic links in {path!r}")
             target = _readlink(here)
             if target.startswith("/"):
                 done = []
@@ -1319,7 +1329,7 @@ def install_guard(guard: dict, refusals: list) -> None:
                 full = _resolve(name) if name is not None else ""
                 if not (full.startswith(_numpy)
                         or (top in _native_ok and full.startswith(_native))):
-                    _refuse(event, "%s from %s" % (module, name))
+                    _refuse(event, f"{module} from {name}")
         elif event in _refused or event.startswith("ctypes."):
             _refuse(event, args[0] if args else "")
         elif event in _change:

@@ -366,7 +366,8 @@ def test_numerical_gradient_returns_the_gradient_and_its_error():
 
 
 def test_check_goes_per_coordinate_for_small_inputs_and_along_directions_for_large():
-    """Does check name a coordinate for 8 entries, a direction for 9, and the same one on each call?"""
+    """Does check name a coordinate for 8 entries, a direction for 9, and the same
+    one on each call?"""
     small, large = np.linspace(-1, 1, 8), np.linspace(-1, 1, 9)
     wrong_small, wrong_large = loss_grad(small), loss_grad(large)
     wrong_small[3] *= 2
@@ -433,7 +434,8 @@ def mutating(x):
 ], ids=["numerical_gradient", "with_error", "check_gradient", "check_directions", "check",
         "vjp_objective"])
 def test_inputs_are_never_changed_and_nothing_is_printed(run, x, capsys):
-    """Do the checks leave their arrays as they were, even when f writes into its argument, and print nothing?"""
+    """Do the checks leave their arrays as they were, even when f writes into its
+    argument, and print nothing?"""
     g = loss_grad(x)
     x_before, g_before = x.copy(), g.copy()
     run(g, loss, x)
@@ -480,6 +482,7 @@ def test_property_exact_gradients_pass_and_one_coordinate_off_by_1e_3_fails(
     assert result.worst_index == (i,)
 
 
+@pytest.mark.slow
 def test_ten_thousand_reseeded_draws_pass_every_exact_gradient_and_fail_every_mistake():
     """Over 10,000 seeded draws, does the exact dJ/dx (x uniform in [-3, 3]) and the exact
     (dx, dW, db) of a sigmoid layer of random shape up to 4x4 always pass, and dJ/dx

@@ -83,7 +83,7 @@ def test_each_coordinate_is_moved_by_h_and_h_over_2_alone():
             point[index] = x[index] + t
             expected.append(point)
     assert len(f.points) == len(expected) == 4 * x.size
-    for got, want in zip(f.points, expected):
+    for got, want in zip(f.points, expected, strict=True):
         assert np.array_equal(got, want)
 
 

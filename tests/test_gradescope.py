@@ -1,4 +1,5 @@
-"""Gradescope: results.json in Gradescope's documented format, and the autograder zip run for real."""
+"""Gradescope: results.json in Gradescope's documented format, and the autograder
+zip run for real."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_every_test_becomes_a_gradescope_test(reports):
     data = gradescope.validate(gradescope.to_gradescope(report))
     tests = [(e["name"], t) for e in report["exercises"] for t in e["tests"]]
     assert len(data["tests"]) == len(tests)
-    for ours, (exercise, theirs) in zip(data["tests"], tests):
+    for ours, (exercise, theirs) in zip(data["tests"], tests, strict=True):
         assert ours["name"] == f"{exercise}: {theirs['name']}"
         assert (ours["score"], ours["max_score"]) == (theirs["score"], theirs["max_score"])
         assert ours["status"] == ("passed" if theirs["status"] == "passed" else "failed")
@@ -153,6 +154,7 @@ def test_no_project_source_is_one_line(tmp_path):
     assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "a.zip").exists()
 
 
+@pytest.mark.slow
 def test_the_bundle_grades_the_nbgrader_students_as_nbgrader_does(bundle, tmp_path_factory):
     """Unzipped into an /autograder root, installed by setup.sh, does run_autograder write a
     valid results.json with nbgrader's totals for each of the three students?"""

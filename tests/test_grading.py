@@ -89,7 +89,8 @@ BAD_IMPORTS = {
 
 
 def test_a_module_that_breaks_at_import_costs_only_its_own_tests(grade, make_submission):
-    """Do raise, hang, sys.exit and os._exit at import cost only that module's tests, in one batch?"""
+    """Do raise, hang, sys.exit and os._exit at import cost only that module's
+    tests, in one batch?"""
     paths = [make_submission("clean", reference_sources())]
     for name, (module, line) in BAD_IMPORTS.items():
         sources = reference_sources()
@@ -180,7 +181,8 @@ def test_cheats_gain_nothing(grade, make_submission):
 
 
 def test_the_examples_grade_as_their_names_say(grade):
-    """Is the differently written correct example 100, the unfinished one partial, the buggy one named?"""
+    """Is the differently written correct example 100, the unfinished one partial,
+    the buggy one named?"""
     reports = grade(sorted(EXAMPLES.iterdir()), jobs=2)
     assert reports["alice_correct"]["score"] == 100
     assert 0 < reports["carol_unfinished"]["score"] < 100

@@ -15,6 +15,9 @@ import pytest
 from grader import report as report_io
 from tests.conftest import reference_sources
 
+# Every test here grades a class that takes seconds, then interrupts or resumes it.
+pytestmark = pytest.mark.slow
+
 SLOW_IMPORT = "import time\ntime.sleep(0.15)\n"
 COUNT = 8
 
@@ -35,9 +38,9 @@ def start(folder: Path, out: Path, tmp_path: Path, *extra: str) -> subprocess.Po
     temp = tmp_path / "worker-temp"
     temp.mkdir(exist_ok=True)
     env = {**os.environ, "TMPDIR": str(temp)}
-    return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out),
-                             "--jobs", "2", *extra], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", str(folder),
+                             "--out", str(out), "--jobs", "2", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_reports(out: Path, count: int, timeout: float = 60) -> None:

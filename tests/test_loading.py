@@ -131,7 +131,8 @@ def test_a_folder_of_submissions_is_each_child_and_ignores_other_files(tmp_path)
 
 
 def test_two_submissions_with_one_id_are_refused(tmp_path):
-    """Are ``alice/`` and ``alice.zip`` refused together, rather than one report overwriting the other?"""
+    """Are ``alice/`` and ``alice.zip`` refused together, rather than one
+    report overwriting the other?"""
     klass = tmp_path / "class"
     write_modules(klass / "alice", reference_sources())
     with zipfile.ZipFile(klass / "alice.zip", "w") as z:
@@ -189,8 +190,8 @@ def broken_submissions(root: Path) -> dict[str, tuple[Path, str, str]]:
     cases["bad_notebook"] = (path, "mse", "not a valid notebook")
 
     path = folder("odd_notebook", "mse")
-    (path / "mse.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": [1, 2]}]}),
-                                    encoding="utf-8")
+    cells = [{"cell_type": "code", "source": [1, 2]}]
+    (path / "mse.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
     cases["odd_notebook"] = (path, "mse", "not a valid notebook")
 
     path = root / "slip.zip"
@@ -254,7 +255,8 @@ def said(report: dict, exercise: str) -> str:
 
 
 def test_broken_files_cost_their_exercise_and_the_report_says_why(grade, tmp_path):
-    """Is each broken file graded as far as it goes, its exercise 0 with a reason, the rest full marks?"""
+    """Is each broken file graded as far as it goes, its exercise 0 with a reason,
+    the rest full marks?"""
     cases = broken_submissions(tmp_path / "broken")
     reports = grade([path for path, _, _ in cases.values()], jobs=2)
     assert sorted(reports) == sorted(cases)
@@ -269,7 +271,8 @@ def test_broken_files_cost_their_exercise_and_the_report_says_why(grade, tmp_pat
 
 
 def test_notebooks_and_single_files_grade_what_they_hold(grade, tmp_path):
-    """Does a notebook with magics grade like the module, and a lone sigmoid.py leave the rest missing?"""
+    """Does a notebook with magics grade like the module, and a lone sigmoid.py
+    leave the rest missing?"""
     nb = tmp_path / "nb" / "ada"
     nb.mkdir(parents=True)
     (nb / "sigmoid.ipynb").write_text(sigmoid_notebook(), encoding="utf-8")
@@ -292,7 +295,8 @@ def test_a_zip_grades_like_the_folder_it_was_made_from(grade, tmp_path):
             z.write(path, f"bob_mistakes/{path.name}")
     reports = grade([EXAMPLES / "bob_mistakes", archive], jobs=2)
     assert exercise_scores(reports["bob_zipped"]) == exercise_scores(reports["bob_mistakes"])
-    assert reports["bob_zipped"]["submission"]["sha256"] == reports["bob_mistakes"]["submission"]["sha256"]
+    assert (reports["bob_zipped"]["submission"]["sha256"]
+            == reports["bob_mistakes"]["submission"]["sha256"])
 
 
 # -- inputs that cannot be read: the submission fails alone, nothing waits ------------------

@@ -78,7 +78,8 @@ WRONG = {
                            "    return (s - y_true) * s * (1 - s) / len(logits)"),
     "bce-loss-log-of-zero": ("cross_entropy", "def bce_loss(y_true, logits):\n"
                              "    s = _provided_sigmoid(logits)\n"
-                             "    return float(-np.mean(y_true * np.log(s) + (1 - y_true) * np.log(1 - s)))"),
+                             "    return float(-np.mean(y_true * np.log(s)"
+                             " + (1 - y_true) * np.log(1 - s)))"),
     "chain-fanout-dropped": ("chain_rule", graph(dx="da * 2 * x")),
     "chain-cos-derivative-sign": ("chain_rule", graph(dd="np.sin(d)")),
     "chain-derivative-at-wrong-node": ("chain_rule", graph(cos="np.cos(x)")),
@@ -144,7 +145,8 @@ def reference_cases(rng=None) -> dict:
     params = training.init_params(3, 4, seed=1)
     X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6).astype(float)
     grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
-    x, W, b, dh = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(4, 2))
+    x, W = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
+    b, dh = rng.normal(size=2), rng.normal(size=(4, 2))
     z = rng.normal(0, 3, size=8)
     labels = rng.integers(0, 2, size=8).astype(float)
     return {
@@ -193,7 +195,7 @@ def _reformed(value, how):
         return {k: _reformed(v, how) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(_reformed(v, how) for v in value)
-    if isinstance(value, np.ndarray) or isinstance(value, float):
+    if isinstance(value, (np.ndarray, float)):
         array = np.asarray(value)
         return {"float32": array.astype(np.float32), "list": array.tolist(),
                 "text": str(value)}[how]
@@ -232,7 +234,8 @@ def test_n_times_too_large_is_not_named_when_n_is_one():
 
 
 def test_three_mistakes_give_three_hints_on_their_own_tests(grade):
-    """Does Bob's report show a different hint for each of his mistakes, on the test that caught it?"""
+    """Does Bob's report show a different hint for each of his mistakes, on the
+    test that caught it?"""
     report = grade([EXAMPLES / "bob_mistakes"])["bob_mistakes"]
     found = {}
     for exercise in report["exercises"]:

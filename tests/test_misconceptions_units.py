@@ -215,7 +215,8 @@ def test_graph_gradients_with_an_extra_node_are_still_judged():
     missing a key, or with a key's value absent, does not?"""
     x = np.array([-0.8, 0.5, 1.1])
     grads = student_graph_backward(x, dd_sign=1.0)
-    assert named("graph_backward", {"x": x}, {**grads, "J": np.ones(3)}) == "chain-cos-derivative-sign"
+    assert (named("graph_backward", {"x": x}, {**grads, "J": np.ones(3)})
+            == "chain-cos-derivative-sign")
     assert named("graph_backward", {"x": x}, {k: v for k, v in grads.items() if k != "a"}) is None
     assert named("graph_backward", {"x": x}, {**grads, "a": None}) is None
 
@@ -271,7 +272,8 @@ def test_a_training_loop_at_lr_1_is_not_said_to_ignore_lr():
     unnamed there?"""
     params, X, y = training_inputs()
     output = training.train(params, X, y, lr=1.0, epochs=3)
-    assert named("train", {"params": params, "X": X, "y": y, "lr": 1.0, "epochs": 3}, output) is None
+    inputs = {"params": params, "X": X, "y": y, "lr": 1.0, "epochs": 3}
+    assert named("train", inputs, output) is None
     grads = training.backward(params, training.forward(params, X)[1], y)
     step = training.sgd_step(params, grads, 1.0)
     assert named("sgd_step", {"params": params, "grads": grads, "lr": 1.0}, step) is None
@@ -356,7 +358,8 @@ def test_without_the_reference_only_self_contained_mistakes_are_named(monkeypatc
     assert named("bce_loss", {"y_true": LABELS, "logits": Z * 100}, float("inf")) == \
         "bce-loss-log-of-zero"
     y_pred = sig(Z)
-    assert named("mse_grad", {"y_true": LABELS, "y_pred": y_pred}, 2 * (LABELS - y_pred) / N) is None
+    assert named("mse_grad", {"y_true": LABELS, "y_pred": y_pred},
+                 2 * (LABELS - y_pred) / N) is None
 
 
 def test_the_reference_functions_are_found_in_their_solution_modules():

@@ -173,7 +173,7 @@ def test_one_test_cell_per_autotest_with_its_points(source):
         assert [nbgrader_meta(c)["points"] for c in cells] == [t.points for t in tests]
         assert all(nbgrader_meta(c)["locked"] and not nbgrader_meta(c)["solution"] for c in cells)
         assert sum(nbgrader_meta(c)["points"] for c in cells) == POINTS[name]
-        for cell, test in zip(cells, tests):
+        for cell, test in zip(cells, tests, strict=True):
             text = "".join(cell["source"])
             assert f"run({test.nodeid!r}, globals())" in text
             if test.hidden:
@@ -322,7 +322,8 @@ def test_a_missing_function_and_a_hang_are_reported_like_the_worker_does():
 
 
 def test_a_test_cell_prints_to_stdout_only_and_ends_with_its_points(capsys):
-    """Does run() print the verdict, message and hint on stdout, none on stderr, and return points?"""
+    """Does run() print the verdict, message and hint on stdout, none on
+    stderr, and return points?"""
     scope = namespace(reference_sources()["mse"].replace(*MISSING_FACTOR_2))
     earned = notebook_runtime.run("test_mse.py::test_mse_grad_matches_reference", scope)
     out, err = capsys.readouterr()
@@ -354,6 +355,7 @@ def test_grading_a_notebook_leaves_its_test_cells_out(source):
 # -- real nbgrader -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_release_has_no_solution_and_no_hidden_test(course):
     """After generate_assignment, are the answer cells the stubs, and no hidden test left?"""
     for name in EXERCISE_NAMES:
@@ -384,6 +386,7 @@ def test_the_release_has_no_solution_and_no_hidden_test(course):
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
 
 
+@pytest.mark.slow
 def test_nbgrader_gives_100_0_and_the_partial_score(course):
     """Does nbgrader's export give the reference 100, the release 0, the mistake its share?"""
     expected = expected_scores()
@@ -394,6 +397,7 @@ def test_nbgrader_gives_100_0_and_the_partial_score(course):
                                       for s in STUDENTS}
 
 
+@pytest.mark.slow
 def test_grader_grade_agrees_with_nbgrader_exercise_by_exercise(course, tmp_path):
     """Does `grader grade submitted/` give each student nbgrader's points, exercise by exercise?"""
     out = tmp_path / "reports"
@@ -407,6 +411,7 @@ def test_grader_grade_agrees_with_nbgrader_exercise_by_exercise(course, tmp_path
         assert report["score"] == course.grades[student]
 
 
+@pytest.mark.slow
 def test_feedback_is_generated_with_the_messages_and_hints(course):
     """Does nbgrader generate_feedback run, and show carol the hint for her missing factor 2?"""
     run_nbgrader(course.root, "generate_feedback", ASSIGNMENT, "--force")

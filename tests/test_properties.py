@@ -468,7 +468,8 @@ def same_data(sent, got) -> bool:
         return _utf16(sent) == _utf16(got)
     if isinstance(sent, float) and math.isnan(sent):
         return math.isnan(got)
-    return sent == got and (not isinstance(sent, float) or math.copysign(1, sent) == math.copysign(1, got))
+    return sent == got and (not isinstance(sent, float)
+                            or math.copysign(1, sent) == math.copysign(1, got))
 
 
 @settings(max_examples=800, deadline=None, database=None,
@@ -841,7 +842,8 @@ def test_any_numbers_in_the_right_form_never_break_grading(exercise, function):
 
     @settings(max_examples=NUMBER_EXAMPLES_PER_FUNCTION.get(function.name, DEFAULT_NUMBER_EXAMPLES),
               **SETTINGS)
-    @given(st.sampled_from(["replace", "scale", "shift"]), st.lists(NUMBERS, min_size=1, max_size=12))
+    @given(st.sampled_from(["replace", "scale", "shift"]),
+           st.lists(NUMBERS, min_size=1, max_size=12))
     @example("replace", [math.nan])
     @example("scale", [math.inf, -math.inf])
     @example("scale", [-1.0])

@@ -80,7 +80,8 @@ def bundle(tmp_path_factory) -> Path:
 
 
 def test_the_bundle_holds_no_solution_no_hidden_test_and_no_hidden_input(bundle):
-    """Is there no solutions folder, solution marker, hidden test name or hidden-only input anywhere?"""
+    """Is there no solutions folder, solution marker, hidden test name
+    or hidden-only input anywhere?"""
     hidden, _, inputs = real_autotests()
     assert len(hidden) >= 6 and {"REFERENCE_CASES"} <= inputs
     files = [p for p in bundle.rglob("*") if p.is_file()]
@@ -98,11 +99,13 @@ def test_the_bundle_holds_no_solution_no_hidden_test_and_no_hidden_input(bundle)
 
 
 def test_the_bundle_has_the_stubs_the_helpers_and_every_public_test(bundle):
-    """Are the stubs exactly the generated ones, provided.py the package's, and every public test kept?"""
+    """Are the stubs exactly the generated ones, provided.py the package's, and
+    every public test kept?"""
     for name, text in stubs.generate(SOLUTIONS).items():
         assert (bundle / "exercises" / name).read_text(encoding="utf-8") == text, name
     for name in ("provided.py", "__init__.py"):
-        assert (bundle / "exercises" / name).read_bytes() == (ROOT / "exercises" / name).read_bytes()
+        assert ((bundle / "exercises" / name).read_bytes()
+                == (ROOT / "exercises" / name).read_bytes())
     for name in ("conftest.py", "__init__.py", "pytest.ini"):
         assert (bundle / "autotests" / name).read_bytes() == (AUTOTESTS / name).read_bytes()
     _, public, _ = real_autotests()
@@ -116,7 +119,8 @@ def test_the_bundle_has_the_stubs_the_helpers_and_every_public_test(bundle):
 
 
 def test_the_bundle_installs_the_student_distribution_with_the_projects_dependencies(bundle):
-    """Does pyproject.toml name backprop-lab-student, the three packages only, the same dependencies?"""
+    """Does pyproject.toml name backprop-lab-student, the three packages
+    only, the same dependencies?"""
     ours = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     theirs = tomllib.loads((bundle / "pyproject.toml").read_text(encoding="utf-8"))
     assert theirs["project"]["name"] == "backprop-lab-student"
@@ -149,8 +153,10 @@ def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, env=student_env(), timeout=600)
 
 
+@pytest.mark.slow
 def test_a_student_installs_the_bundle_and_checks_stubs_and_answers(bundle, tmp_path):
-    """Does the bundle, installed in a fresh venv, lack solutions, fail the stubs and pass the answers?"""
+    """Does the bundle, installed in a fresh venv, lack solutions, fail the stubs
+    and pass the answers?"""
     venv = tmp_path / "venv"
     made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
                           text=True, env=student_env(), timeout=300)
@@ -250,7 +256,8 @@ class TestAllHidden:
 
 
 def test_public_source_cuts_hidden_tests_and_what_only_they_use():
-    """Are hidden functions, classes and methods cut, with their comments, fixtures and inputs, and the rest kept?"""
+    """Are hidden functions, classes and methods cut, with their comments, fixtures and inputs,
+    and the rest kept?"""
     from grader.release import public_source
 
     text, tests, names = public_source(SYNTHETIC)

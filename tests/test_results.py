@@ -13,8 +13,10 @@ from grader.results import (EXERCISE_STATUSES, SCHEMA_VERSION, ExerciseResult, G
                             SubmissionInfo, SubmissionReport, to_dict)
 
 
-def a_test(status: str, max_score: float = 1.0, name: str = "test_x", **kwargs) -> results.TestResult:
-    return results.TestResult(name=name, status=status, max_score=max_score, visibility="visible", **kwargs)
+def a_test(status: str, max_score: float = 1.0, name: str = "test_x",
+           **kwargs) -> results.TestResult:
+    return results.TestResult(name=name, status=status, max_score=max_score,
+                              visibility="visible", **kwargs)
 
 
 def an_exercise(*statuses: str, max_score: float | None = None, **kwargs) -> ExerciseResult:

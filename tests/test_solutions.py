@@ -139,7 +139,7 @@ def test_mse_grad_matches_central_differences():
     rng = np.random.default_rng(1)
     for shape in [(6,), (3, 4)]:
         y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape)
-        numeric = numerical_gradient(lambda p: mse.mse_loss(y_true, p), y_pred)
+        numeric = numerical_gradient(lambda p, y_true=y_true: mse.mse_loss(y_true, p), y_pred)
         assert_gradient(mse.mse_grad(y_true, y_pred), numeric)
 
 
@@ -286,7 +286,7 @@ def assert_result(value, expected, where):
         assert value.shape == expected, f"{where}: shape {value.shape}, not {expected}"
     else:
         assert isinstance(value, tuple) and len(value) == len(expected), where
-        for i, (item, want) in enumerate(zip(value, expected)):
+        for i, (item, want) in enumerate(zip(value, expected, strict=True)):
             assert_result(item, want, f"{where}[{i}]")
 
 
@@ -409,7 +409,7 @@ def test_default_training_learns_the_gender_table():
     final = float(np.mean((GENDER_Y - y_pred) ** 2))
     assert final < 0.02
     assert final == pytest.approx(0.0025, abs=1e-4)
-    for name, prediction, label in zip(NAMES, y_pred, GENDER_Y):
+    for name, prediction, label in zip(NAMES, y_pred, GENDER_Y, strict=True):
         assert (prediction > 0.5) == (label == 1.0), name
 
 

@@ -218,7 +218,8 @@ def pipe_message(raw: bytes):
 
 
 def test_send_and_receive_carry_a_message_over_a_pipe():
-    """Does a message with arrays and handles cross a real pipe intact, arrays larger than a pipe buffer too?"""
+    """Does a message with arrays and handles cross a real pipe intact, arrays larger than a
+    pipe buffer too?"""
     message = {"op": "call", "args": [np.arange(100_000.0), (Handle(3), {"k": np.int8(-1)})],
                "kwargs": {"lr": float("nan")}}
     rfd, wfd = os.pipe()
@@ -317,7 +318,7 @@ def test_a_reply_header_over_its_cap_is_refused_before_it_is_read_or_parsed():
     raw = frame(b"[" * (MAX_REPLY_HEADER_BYTES + 1))
     tracemalloc.start()
     try:
-        with pytest.raises(WireError, match="header of %d bytes" % (MAX_REPLY_HEADER_BYTES + 1)):
+        with pytest.raises(WireError, match=f"header of {MAX_REPLY_HEADER_BYTES + 1} bytes"):
             reply_from(raw)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
