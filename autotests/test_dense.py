@@ -106,8 +106,11 @@ def test_dense_layers_chain_backwards(student, rng):
     y_pred, output = forward(student, h, np.ones((2, 1)), np.zeros(1))
     y_pred = expect_array(y_pred, (1, 1), "y_pred of the second layer")
     dy = -2.0 * (1.0 - y_pred)
-    dh, _, _ = backward(student, dy, output, [(1, 2), (2, 1), (1,)], {})
-    _, dW1, _ = backward(student, dh, hidden, [(1, 2), (2, 2), (2,)], {})
+    # Each layer's own inputs, so that a known mistake in either is named for what it is.
+    dh, _, _ = backward(student, dy, output, [(1, 2), (2, 1), (1,)],
+                        {"x": h, "W": np.ones((2, 1)), "b": np.zeros(1), "dh": dy})
+    _, dW1, _ = backward(student, dh, hidden, [(1, 2), (2, 2), (2,)],
+                         {"x": x, "W": np.ones((2, 2)), "b": np.zeros(2), "dh": dh})
     expect(dW1[0, 0], 0.0214695353, "dL/dw1 through two layers", atol=1e-10,
            case="Alice, all weights 1")
     # Asymmetric weights, a batch, and the upstream gradient of a random objective.
@@ -116,8 +119,10 @@ def test_dense_layers_chain_backwards(student, rng):
     dout = rng.normal(size=(5, 2))
     h, hidden = forward(student, x, W1, b1)
     _, output = forward(student, h, W2, b2)
-    dh, dW2, db2 = backward(student, dout, output, [(5, 3), (3, 2), (2,)], {})
-    dx, dW1, db1 = backward(student, dh, hidden, [(5, 3), (3, 3), (3,)], {})
+    dh, dW2, db2 = backward(student, dout, output, [(5, 3), (3, 2), (2,)],
+                            {"x": h, "W": W2, "b": b2, "dh": dout})
+    dx, dW1, db1 = backward(student, dh, hidden, [(5, 3), (3, 3), (3,)],
+                            {"x": x, "W": W1, "b": b1, "dh": dh})
     network = {
         "dx": (dx, lambda v: layer(layer(v, W1, b1), W2, b2), x),
         "dW1": (dW1, lambda v: layer(layer(x, v, b1), W2, b2), W1),
