@@ -560,6 +560,7 @@ def start_worker(request):
             zygote.close()
 
 
+@pytest.mark.slow  # waits out the call's wall clock, in each of the four kinds of worker
 def test_a_worker_that_stops_reading_its_requests_costs_the_call_a_timeout(start_worker):
     """When student code shrinks the request pipe to a page and never reads it again, does
     the grader's next (larger) request end as that call's timeout, not a hang?"""
