@@ -162,13 +162,10 @@ def visible_failures(report: dict, exercise: str) -> list[str]:
     raise KeyError(exercise)
 
 
-def test_subtle_mistakes_lose_points_in_a_visible_test(grade, make_submission):
+def test_subtle_mistakes_lose_points_in_a_visible_test(grade, make_submission, with_mistake):
     """Does each wrong-but-shaped mistake fail a public test, costing only its exercise?"""
-    paths = []
-    for name, (module, code) in SUBTLY_WRONG.items():
-        sources = reference_sources()
-        sources[module] += "\n" + code
-        paths.append(make_submission(name, sources))
+    paths = [make_submission(name, with_mistake(module, code))
+             for name, (module, code) in SUBTLY_WRONG.items()]
     reports = grade(paths, jobs=2)
     for name, (module, _) in SUBTLY_WRONG.items():
         scores = exercise_scores(reports[name])
@@ -225,14 +222,12 @@ def train(params, X, y, lr=0.5, epochs=500):
 }
 
 
-def test_correct_work_written_differently_earns_every_point(grade, make_submission):
+def test_correct_work_written_differently_earns_every_point(grade, make_submission,
+                                                           with_mistake):
     """Do exact results that warn where no warning-free promise was made, other stable
     formulas, einsum and a list of losses all earn full marks?"""
-    paths = []
-    for name, (module, code) in CORRECT_BUT_DIFFERENT.items():
-        sources = reference_sources()
-        sources[module] += "\n" + code
-        paths.append(make_submission(name, sources))
+    paths = [make_submission(name, with_mistake(module, code))
+             for name, (module, code) in CORRECT_BUT_DIFFERENT.items()]
     reports = grade(paths, jobs=2)
     lost = {name: {t["name"]: t["message"] for e in r["exercises"] for t in e["tests"]
                    if t["status"] != "passed"} for name, r in reports.items()}
