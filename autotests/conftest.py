@@ -1,3 +1,3 @@
 """The grader's plugin gives the autotests their markers and fixtures."""
 
-pytest_plugins = ("grader.pytest_plugin",)
+pytest_plugins = ("grader.grading.pytest_plugin",)

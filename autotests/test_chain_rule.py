@@ -7,9 +7,9 @@ student's own graph_forward: a wrong forward must not vouch for a wrong backward
 import numpy as np
 import pytest
 
-from grader.checks import diagnosing, expect, expect_array, expect_dict, expect_gradient
-from grader.compare import as_number
-from grader.gradcheck import check_gradient
+from grader.grading.compare import as_number
+from grader.grading.expect import diagnosing, expect, expect_array, expect_dict, expect_gradient
+from grader.grading.gradcheck import check_gradient
 
 FORWARD_KEYS = ("a", "b", "c", "d", "J")
 BACKWARD_KEYS = ("d", "b", "c", "a", "x")

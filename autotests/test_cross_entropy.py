@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 
 from exercises.provided import sigmoid
-from grader.checks import (diagnosing, expect, expect_array, expect_gradient,
-                           expect_inputs_unchanged, expect_no_warnings, expect_tuple)
-from grader.compare import as_number
-from grader.gradcheck import check_gradient
+from grader.grading.compare import as_number
+from grader.grading.expect import (
+    diagnosing,
+    expect,
+    expect_array,
+    expect_gradient,
+    expect_inputs_unchanged,
+    expect_no_warnings,
+    expect_tuple,
+)
+from grader.grading.gradcheck import check_gradient
 
 EXTREME_LOGITS = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
 EXTREME_LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])

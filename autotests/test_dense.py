@@ -11,9 +11,15 @@ import numpy as np
 import pytest
 
 from exercises.provided import sigmoid
-from grader.checks import (diagnosing, expect, expect_array, expect_gradient,
-                           expect_inputs_unchanged, expect_tuple)
-from grader.gradcheck import check, vjp_objective
+from grader.grading.expect import (
+    diagnosing,
+    expect,
+    expect_array,
+    expect_gradient,
+    expect_inputs_unchanged,
+    expect_tuple,
+)
+from grader.grading.gradcheck import check, vjp_objective
 
 # (N, D, M): a batch, a square asymmetric W, a batch of one.
 GRADIENT_CASES = [(3, 4, 2), (4, 3, 3), (1, 2, 2)]

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from grader.checks import diagnosing, expect, expect_array, expect_gradient, expect_inputs_unchanged
-from grader.gradcheck import check_gradient
+from grader.grading.expect import (
+    diagnosing,
+    expect,
+    expect_array,
+    expect_gradient,
+    expect_inputs_unchanged,
+)
+from grader.grading.gradcheck import check_gradient
 
 
 def mean_squared_error(y_true, y_pred):

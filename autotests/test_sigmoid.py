@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from exercises.provided import sigmoid as provided_sigmoid
-from grader.checks import expect, expect_array, expect_inputs_unchanged, expect_no_warnings
+from grader.grading.expect import expect, expect_array, expect_inputs_unchanged, expect_no_warnings
 
 # The sigmoid's tail is compared to 6 significant digits: an absolute tolerance would
 # let a sigmoid that rounds sigma(-30) = 9.4e-14 to 0 through. Below float64's smallest

@@ -11,11 +11,18 @@ import numpy as np
 import pytest
 
 from exercises.provided import GENDER_X, GENDER_Y, sigmoid
-from grader.checks import (diagnosing, expect, expect_array, expect_dict, expect_gradient,
-                           expect_inputs_unchanged, expect_tuple)
-from grader.compare import GradeFailure, describe
-from grader.pytest_plugin import reference_functions
-from grader.gradcheck import check
+from grader.grading.compare import GradeFailure, describe
+from grader.grading.expect import (
+    diagnosing,
+    expect,
+    expect_array,
+    expect_dict,
+    expect_gradient,
+    expect_inputs_unchanged,
+    expect_tuple,
+)
+from grader.grading.gradcheck import check
+from grader.grading.pytest_plugin import reference_functions
 
 KEYS = ("W1", "b1", "W2", "b2")
 

@@ -17,12 +17,14 @@ from typing import Any
 import click
 
 from grader import __version__
-from grader import report as report_io
-from grader import render, runner, sandbox, selfcheck, submission
-from grader import stubs as stubs_lib
 from grader.contract import EXERCISES
+from grader.course import selfcheck
+from grader.course import stubs as stubs_lib
 from grader.errors import EXIT_NOT_GRADED, GraderError, OutputNotWritable
-from grader.limits import Limits
+from grader.grading import runner, submission
+from grader.reports import render, store
+from grader.sandbox import isolation as sandbox
+from grader.sandbox.limits import Limits
 
 
 def one_line_errors(command):
@@ -143,8 +145,8 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
     if feedback_dir is not None:
         for s in summaries:
             if s.report_path:
-                data = report_io.load(Path(s.report_path))
-                report_io.write_atomic(feedback_path(feedback_dir, s.id),
+                data = store.load(Path(s.report_path))
+                store.write_atomic(feedback_path(feedback_dir, s.id),
                                        render.render(data, "html", "student"))
     failed = [s for s in summaries if s.status != "graded"]
     for s in failed:
@@ -201,13 +203,13 @@ def check(exercise: str | None, path: Path) -> None:
 @one_line_errors
 def report(report_path: Path, fmt: str, audience: str) -> None:
     """Show a grading report to a person."""
-    click.echo(render.render(report_io.load(report_path), fmt, audience), nl=False)
+    click.echo(render.render(store.load(report_path), fmt, audience), nl=False)
 
 
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the grading report."""
-    click.echo(json.dumps(report_io.schema(), indent=2))
+    click.echo(json.dumps(store.schema(), indent=2))
 
 
 @main.command()
@@ -216,7 +218,7 @@ def schema() -> None:
 def validate(reports: tuple[Path, ...]) -> None:
     """Check reports against the schema."""
     for path in reports:
-        report_io.load(path)
+        store.load(path)
         click.echo(f"{path}: valid")
 
 
@@ -225,7 +227,7 @@ def validate(reports: tuple[Path, ...]) -> None:
 @one_line_errors
 def release(out_dir: Path) -> None:
     """Write the student bundle to DIR: stubs, helpers, public tests, the grader; no solutions."""
-    from grader import release as release_lib
+    from grader.course import release as release_lib
 
     bundle = release_lib.build(out_dir)
     click.echo(f"{bundle.path}: {bundle.files} files, {len(bundle.public_tests)} public tests, "
@@ -241,7 +243,7 @@ def release(out_dir: Path) -> None:
 @one_line_errors
 def gradebook(reports_dir: Path, output: str) -> None:
     """One CSV row per student (id, points per exercise, total, max, status), sorted by id."""
-    from grader import gradebook as gradebook_lib
+    from grader.reports import gradebook as gradebook_lib
 
     text = gradebook_lib.to_csv(gradebook_lib.rows(reports_dir))
     if output == "-":
@@ -249,7 +251,7 @@ def gradebook(reports_dir: Path, output: str) -> None:
         return
     target = Path(output)
     try:
-        report_io.write_atomic(target, render.printable(text))
+        store.write_atomic(target, render.printable(text))
     except OSError as error:
         raise OutputNotWritable(target, error.strerror or str(error)) from None
     click.echo(f"{target}: {text.count(chr(10)) - 1} student(s)", err=True)
@@ -262,7 +264,7 @@ def gradebook(reports_dir: Path, output: str) -> None:
 @one_line_errors
 def nbgrader(course_dir: Path, assignment: str) -> None:
     """Write nbgrader source notebooks, one <exercise>.ipynb each, from the single source."""
-    from grader import notebooks
+    from grader.course import notebooks
 
     written = notebooks.write_course(course_dir, assignment)
     notebook_count = sum(path.suffix == ".ipynb" for path in written)
@@ -284,7 +286,7 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
 @one_line_errors
 def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None) -> None:
     """Build the Gradescope autograder zip: setup.sh, run_autograder and the project source."""
-    from grader import gradescope as gradescope_lib
+    from grader.course import gradescope as gradescope_lib
 
     names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout)
     click.echo(f"{out}: {len(names)} files; upload it as the assignment's autograder")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import solutions
-from grader import report as report_io
-from grader import runner
 from grader.contract import EXERCISE_NAMES
-from grader.limits import Limits
-from grader.sandbox import choose
+from grader.grading import runner
+from grader.reports import store
+from grader.sandbox.isolation import choose
+from grader.sandbox.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = Path(solutions.__file__).resolve().parent
@@ -63,7 +63,7 @@ def grade(tmp_path):
         summaries = runner.grade([Path(p) for p in paths], out, options)
         reports = {}
         for summary in summaries:
-            reports[summary.id] = report_io.load(Path(summary.report_path))
+            reports[summary.id] = store.load(Path(summary.report_path))
         return reports
 
     return run
@@ -91,4 +91,4 @@ def every_report_validates(tmp_path):
     for path in tmp_path.rglob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and "schema_version" in data:
-            report_io.validate(data, path)
+            store.validate(data, path)

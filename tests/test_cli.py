@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from grader import report as report_io
 from grader.cli import main
+from grader.reports import store
 from tests.conftest import EXAMPLES, ROOT, SOLUTIONS
 
 ANSI = re.compile(r"\x1b\[")
@@ -74,7 +74,7 @@ def test_schema_prints_a_valid_json_schema():
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema == report_io.schema()
+    assert schema == store.schema()
 
 
 def test_validate_accepts_a_report_and_rejects_a_tampered_one(graded, tmp_path):
@@ -152,7 +152,7 @@ def test_grade_prints_the_summary_and_one_valid_report_each(graded):
     reports = sorted(p.name for p in out.iterdir())
     assert reports == ["alice_correct.json", "bob_mistakes.json", "carol_unfinished.json"]
     for path in out.iterdir():
-        assert report_io.load(path)["submission"]["id"] == path.stem
+        assert store.load(path)["submission"]["id"] == path.stem
 
 
 def test_two_jobs_give_the_same_scores_as_one(graded):
@@ -160,7 +160,7 @@ def test_two_jobs_give_the_same_scores_as_one(graded):
     def outcomes(out: Path) -> dict:
         found = {}
         for path in out.glob("*.json"):
-            data = report_io.load(path)
+            data = store.load(path)
             found[data["submission"]["id"]] = (data["score"], [
                 (e["name"], e["score"], [(t["name"], t["status"], t["score"]) for t in e["tests"]])
                 for e in data["exercises"]])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import GradeFailure, as_number, check_close
+from grader.grading.compare import GradeFailure, as_number, check_close
 
 # The documented defaults (docs/grading.md): abs(got - want) <= atol + rtol * abs(want).
 RTOL, ATOL = 1e-6, 1e-9

@@ -11,9 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exercises.provided import sigmoid
-from grader.gradcheck import (STEP, GradCheck, NotANumber, check, check_directions,
-                              check_gradient, numerical_gradient, numerical_gradient_with_error,
-                              vjp_objective)
+from grader.grading.gradcheck import (
+    STEP,
+    GradCheck,
+    NotANumber,
+    check,
+    check_directions,
+    check_gradient,
+    numerical_gradient,
+    numerical_gradient_with_error,
+    vjp_objective,
+)
 
 
 def loss(x):

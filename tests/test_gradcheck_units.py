@@ -9,10 +9,24 @@ import warnings
 import numpy as np
 import pytest
 
-from grader import gradcheck
-from grader.gradcheck import (ATOL, EPS, PAIRS, RTOL, SAFETY, SHRINK, STEP, GradCheck, NotANumber,
-                              check, check_directions, check_gradient, numerical_gradient,
-                              numerical_gradient_with_error, vjp_objective)
+from grader.grading import gradcheck
+from grader.grading.gradcheck import (
+    ATOL,
+    EPS,
+    PAIRS,
+    RTOL,
+    SAFETY,
+    SHRINK,
+    STEP,
+    GradCheck,
+    NotANumber,
+    check,
+    check_directions,
+    check_gradient,
+    numerical_gradient,
+    numerical_gradient_with_error,
+    vjp_objective,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import gradebook
-from grader import report as report_io
-from grader import runner
 from grader.cli import main
-from grader.contract import EXERCISES, EXERCISE_NAMES, MAX_SCORE
-from grader import results
+from grader.contract import EXERCISE_NAMES, EXERCISES, MAX_SCORE
+from grader.grading import runner
+from grader.reports import gradebook, results, store
 
 
 def graded(submission_id: str, lost: dict[str, float] | None = None) -> results.SubmissionReport:
@@ -46,7 +44,7 @@ def reports(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("reports")
     for report in (graded("zoe"), graded("carol", {"mse": 6, "dense": 2.5}), not_graded("bob"),
                    graded("alice")):
-        report_io.write(report, folder)
+        store.write(report, folder)
     return folder
 
 

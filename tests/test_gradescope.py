@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import gradescope, runner
 from grader.cli import main
 from grader.contract import EXERCISE_NAMES, MAX_SCORE
+from grader.course import gradescope
+from grader.grading import runner
 from tests.conftest import reference_sources
 from tests.test_nbgrader import ASSIGNMENT, STUDENTS, shared_course
 
@@ -85,10 +86,10 @@ def test_the_hidden_tests_visibility_can_be_chosen(reports, visibility):
 def test_a_submission_that_could_not_be_graded_scores_zero_with_the_reason(tmp_path):
     """Is a failed report a valid results.json: score 0, no tests, the reason in the output?"""
     report = runner.failed_report(tmp_path, "holds no exercise module", runner.Options())
-    from grader import report as report_io
-    from grader.results import to_dict
+    from grader.reports import store
+    from grader.reports.results import to_dict
 
-    data = gradescope.validate(gradescope.to_gradescope(report_io.validate(to_dict(report))))
+    data = gradescope.validate(gradescope.to_gradescope(store.validate(to_dict(report))))
     assert data["score"] == 0 and data["tests"] == []
     assert "holds no exercise module" in data["output"]
 
@@ -129,7 +130,7 @@ def test_the_zip_holds_the_two_scripts_and_the_project_source(bundle):
     assert "AUTOGRADER_ROOT" in run_autograder and "after_published" in run_autograder
     project = gradescope.PROJECT_DIR
     assert {f"{project}/pyproject.toml", f"{project}/README.md",
-            f"{project}/grader/cli.py", f"{project}/grader/schemas/report.schema.json",
+            f"{project}/grader/cli.py", f"{project}/grader/reports/schemas/report.schema.json",
             f"{project}/exercises/provided.py", f"{project}/autotests/pytest.ini"} <= names
     assert {f"{project}/solutions/{name}.py" for name in EXERCISE_NAMES} <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from grader.contract import EXERCISES, MAX_SCORE
-from tests.conftest import (EXAMPLES, ROOT, exercise_scores, max_scores, reference_sources,
-                            statuses)
+from tests.conftest import EXAMPLES, ROOT, exercise_scores, max_scores, reference_sources, statuses
 
 POINTS = {e.name: e.points for e in EXERCISES}
 
@@ -196,7 +194,7 @@ def test_a_grading_process_bounds_its_own_memory():
     import sys
 
     program = ("import resource\n"
-               "from grader.limits import GRADING_MEMORY_BYTES, bound_grading_memory\n"
+               "from grader.sandbox.limits import GRADING_MEMORY_BYTES, bound_grading_memory\n"
                "cap = bound_grading_memory()\n"
                "soft, _ = resource.getrlimit(resource.RLIMIT_AS)\n"
                "assert soft == cap, (soft, cap)\n"

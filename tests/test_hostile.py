@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -19,13 +20,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from grader import report as report_io
-from grader import sandbox
 from grader.cli import main
-from grader.forkserver import Zygote
-from grader.limits import Limits
-from grader.sandbox import Isolation
-from grader.worker import Worker
+from grader.reports import store
+from grader.sandbox import isolation as sandbox
+from grader.sandbox import program
+from grader.sandbox.client import WorkerClient
+from grader.sandbox.forkserver import Zygote
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import Limits
 from tests.conftest import SOLUTIONS, reference_sources
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -180,7 +182,7 @@ def test_kernel_walls_hold_with_the_guard_switched_off(mode, grade, make_submiss
     assert all("reference read: False" in m and "report rewritten: False" in m
                and "pth planted: False" in m for m in said), said
     assert graded["switches_off_the_guard"]["score"] == 90
-    assert report_io.load(reports / "clean.json")["score"] == 100
+    assert store.load(reports / "clean.json")["score"] == 100
     planted = Path(np.__file__).resolve().parent.parent / "zz_backprop_planted.pth"
     assert not planted.exists()
 
@@ -249,9 +251,14 @@ def test_the_hostile_corpus_costs_only_what_it_fakes(mode, grade, make_submissio
 
 # -- a worker whose guard is gone: what the kernel and the zygote still enforce ---------
 
-BYPASS = '''
-def install_guard(guard, refusals):  # the test's bypass: no audit hook at all
+# Appended to copies of the worker's program: no audit hook at all, and seccomp only if asked.
+NO_GUARD = '''
+
+
+def install_guard(guard, refusals):  # the test's bypass
     pass
+'''
+SECCOMP_IF_ASKED = '''
 
 
 _contain = contain
@@ -259,8 +266,6 @@ _contain = contain
 
 def contain(seccomp):
     _contain(seccomp and SECCOMP)
-
-
 '''
 
 ESCAPE = '''
@@ -285,16 +290,16 @@ def mse_loss(y_true, y_pred):
 '''
 
 
-def unguarded_worker_main(tmp_path: Path, seccomp: bool) -> Path:
-    """A copy of the worker's program without its guard (and, unless asked, without seccomp)."""
-    from grader import worker_main
-
-    text = Path(worker_main.__file__).read_text(encoding="utf-8")
-    marker = 'if __name__ == "__main__":'
-    patched = text.replace(marker, f"SECCOMP = {seccomp}\n" + BYPASS + marker)
-    path = tmp_path / "worker_main.py"
-    path.write_text(patched, encoding="utf-8")
-    return path
+def unguarded_program(tmp_path: Path, seccomp: bool) -> Path:
+    """A copy of the worker's program (grader/sandbox) without its guard (and, unless asked,
+    without seccomp), to point ``program.SOURCE`` at."""
+    copy = tmp_path / "unguarded-sandbox"
+    shutil.copytree(program.SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / "inside" / "guard.py", "a", encoding="utf-8") as stream:
+        stream.write(NO_GUARD)
+    with open(copy / "inside" / "contain.py", "a", encoding="utf-8") as stream:
+        stream.write(f"\n\nSECCOMP = {seccomp}\n" + SECCOMP_IF_ASKED)
+    return copy
 
 
 def escaped() -> list[str]:
@@ -309,19 +314,14 @@ def test_a_detached_child_dies_with_its_worker_even_without_the_guard(mode, how,
     """With the guard, seccomp and Landlock gone, does a double-forked child in a new session die
     when its worker is closed, or when the worker itself exits first?"""
     require(mode)
-    import grader.forkserver
-    import grader.worker
-
-    program = unguarded_worker_main(tmp_path, seccomp=False)
-    monkeypatch.setattr(grader.worker, "WORKER_MAIN", program)
-    monkeypatch.setattr(grader.forkserver, "WORKER_MAIN", program)
+    monkeypatch.setattr(program, "SOURCE", unguarded_program(tmp_path, seccomp=False))
     isolation = Isolation(mode, seccomp=False, landlock=False)  # no wall but the kill
     # No private home either: the test reads the child's proof of life from the host.
     limits = Limits(wall_seconds=5.0, cpu_seconds=5.0, disk_bytes=0)
     sources = reference_sources()
     sources["mse"] += ESCAPE
     zygote = Zygote(isolation)
-    worker = Worker(sources, limits, isolation, zygote)
+    worker = WorkerClient(sources, limits, isolation, zygote)
     import numpy as np
 
     try:
@@ -353,9 +353,7 @@ def test_seccomp_alone_refuses_new_processes(mode, tmp_path, monkeypatch):
         pytest.skip(f"seccomp is not usable here: {sandbox.seccomp_works()}")
     import numpy as np
 
-    import grader.worker
-
-    monkeypatch.setattr(grader.worker, "WORKER_MAIN", unguarded_worker_main(tmp_path, True))
+    monkeypatch.setattr(program, "SOURCE", unguarded_program(tmp_path, seccomp=True))
     sources = reference_sources()
     sources["mse"] += '''
 
@@ -381,7 +379,7 @@ def mse_loss(y_true, y_pred):
     return outcomes
 '''
     isolation = Isolation(mode, seccomp=True)
-    worker = Worker(sources, Limits(), isolation)
+    worker = WorkerClient(sources, Limits(), isolation)
     try:
         reply = worker.call("mse", "mse_loss", (np.zeros(2), np.zeros(2)))
     finally:
@@ -441,6 +439,6 @@ def test_grading_without_any_kernel_wall_needs_explicit_consent(make_submission,
     consented = CliRunner().invoke(main, ["grade", str(path), "--out", str(out),
                                           "--accept-weak-isolation"], catch_exceptions=False)
     assert consented.exit_code == 0, consented.output
-    isolation = report_io.load(out / "one.json")["isolation"]
+    isolation = store.load(out / "one.json")["isolation"]
     assert "kernel walls: none" in isolation["note"]
     assert isolation["landlock"].startswith("none")

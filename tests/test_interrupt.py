@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import report as report_io
+from grader.reports import store
 from tests.conftest import reference_sources
 
 # Every test here grades a class that takes seconds, then interrupts or resumes it.
@@ -77,7 +77,7 @@ def assert_clean(out: Path, tmp_path: Path, grace: float = 1.5) -> None:
     assert leftover_processes(str(tmp_path)) == []
     assert list(out.glob(".*.tmp")) == []
     for path in out.glob("*.json"):
-        report_io.load(path)
+        store.load(path)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import report as report_io
-from grader import submission as loader
 from grader.cli import main
 from grader.contract import EXERCISE_NAMES, EXERCISES
 from grader.errors import DuplicateSubmissionId, GraderError, NotASubmission, StrayExerciseFiles
+from grader.grading import submission as loader
+from grader.reports import store
 from tests.conftest import EXAMPLES, exercise_scores, reference_sources, statuses
 
 POINTS = {e.name: e.points for e in EXERCISES}
@@ -506,7 +506,7 @@ def test_a_class_with_unreadable_submissions_is_graded_and_exits_1(tmp_path):
         f"{name}.json" for name in ("alice", "loop.v1", "fifo", "fifo_zip", "bzip2", "many"))
     failures = [line for line in result.stderr.splitlines() if "not graded" in line]
     assert len(failures) == 5, result.stderr
-    assert report_io.load(out / "alice.json")["score"] == 100
+    assert store.load(out / "alice.json")["score"] == 100
 
 
 def test_a_correct_notebook_with_plots_gets_full_marks(grade, tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import misconceptions
-from grader.misconceptions import CATALOGUE, diagnose
+from grader.grading import misconceptions
+from grader.grading.misconceptions import CATALOGUE, diagnose
 from tests.conftest import EXAMPLES, reference_sources
 
 IMPORTS = "import numpy as np\nfrom exercises.provided import sigmoid as _provided_sigmoid\n"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import misconceptions
-from grader.misconceptions import CATALOGUE, diagnose
+from grader.grading import misconceptions
+from grader.grading.misconceptions import CATALOGUE, diagnose
 from solutions import chain_rule, cross_entropy, dense, mse, sigmoid, training
 
 

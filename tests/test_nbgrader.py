@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import notebook_runtime, notebooks
 from grader.cli import main
-from grader.contract import EXERCISES, EXERCISE_NAMES, MAX_SCORE
-from grader.limits import Limits
-from grader.stubs import clear_solutions
-from grader.submission import notebook_source
+from grader.contract import EXERCISE_NAMES, EXERCISES, MAX_SCORE
+from grader.course import notebook_runtime, notebooks
+from grader.course.stubs import clear_solutions
+from grader.grading.submission import notebook_source
+from grader.sandbox.limits import Limits
 from tests.conftest import ROOT, reference_sources
 
 POINTS = {e.name: e.points for e in EXERCISES}
@@ -204,7 +204,7 @@ def test_autotests_are_collected_as_the_grader_collects_them():
     """Do node ids, points and hidden markers match what pytest collects for the grader?"""
     import pytest as pytest_module
 
-    from grader import runner
+    from grader.grading import runner
 
     class Collect:
         items: list = []

@@ -2,11 +2,11 @@
 
 A student's function can return anything: NaN, a 5000-digit int, a float32 array, an
 np.matrix, a set, an object that claims to equal everything. Whatever it is, the wire
-(``grader.worker_main.encode``/``decode``) lets only plain data through, every autotest
+(``grader.sandbox.wire.encode``/``decode``) lets only plain data through, every autotest
 ends in one of the report's statuses, the report that holds those results is valid
 strict JSON, and a value the test did not compute from its inputs earns nothing.
 
-The autotests run through ``grader.notebook_runtime.run_test``: in this process, against
+The autotests run through ``grader.course.notebook_runtime.run_test``: in this process, against
 a namespace of functions, with every value passing through the same ``encode``/``decode``
 as the worker's wire and turned into a TestResult by the same code as a batch.
 """
@@ -30,19 +30,18 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader import report as report_io
-from grader import results
 from grader.contract import EXERCISES
-from grader.memo import memoized
-from grader.notebook_runtime import collect, run_test
-from grader.results import (
+from grader.course.notebook_runtime import collect, run_test
+from grader.grading.memo import memoized
+from grader.grading.runner import grader_info
+from grader.reports import results, store
+from grader.reports.results import (
     TEST_STATUSES,
     ExerciseResult,
     SubmissionInfo,
     SubmissionReport,
 )
-from grader.runner import grader_info
-from grader.worker_main import MAX_DEPTH, WireError, decode, encode
+from grader.sandbox.wire import MAX_DEPTH, WireError, decode, encode
 
 FUNCTIONS = [(exercise.name, function) for exercise in EXERCISES for function in exercise.functions]
 FUNCTION_IDS = [function.name for _, function in FUNCTIONS]
@@ -571,7 +570,7 @@ def report_of(results_by_exercise: dict[str, list[results.TestResult]]) -> Submi
 
 def dumped(report: SubmissionReport) -> dict:
     """The report as a batch writes it (validated, strict JSON), read back."""
-    text = report_io.dumps(report)
+    text = store.dumps(report)
     data = json.loads(text)
     assert json.loads(json.dumps(data, allow_nan=False)) == data
     return data
@@ -891,10 +890,10 @@ def test_a_nan_loss_and_non_finite_gradients_make_a_valid_report(gradient):
         np.array(gradient), np.shape(reference_grad(y_true, logits)))
     graded = [run_test(test.nodeid, namespace) for test in collect("cross_entropy")]
     report = report_of({"cross_entropy": graded})
-    text = report_io.dumps(report)
+    text = store.dumps(report)
     data = json.loads(text)
     assert json.loads(json.dumps(data, allow_nan=False)) == data
-    report_io.validate(data)
+    store.validate(data)
     for test in data["exercises"][0]["tests"]:
         if names_function(test["name"], "bce_loss") or names_function(test["name"], "bce_grad"):
             assert test["status"] == "failed", (test["name"], test["status"])

@@ -7,15 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from click.testing import CliRunner
 
 import grader
-from grader import stubs
 from grader.cli import main
+from grader.course import stubs
 from tests.conftest import ROOT, SOLUTIONS
 
 AUTOTESTS = ROOT / "autotests"
@@ -115,7 +115,7 @@ def test_the_bundle_has_the_stubs_the_helpers_and_every_public_test(bundle):
         assert not hidden_here
         kept |= public_here
     assert kept == public
-    assert (bundle / "grader" / "schemas" / "report.schema.json").is_file()
+    assert (bundle / "grader" / "reports" / "schemas" / "report.schema.json").is_file()
 
 
 def test_the_bundle_installs_the_student_distribution_with_the_projects_dependencies(bundle):
@@ -133,9 +133,11 @@ def test_the_bundle_installs_the_student_distribution_with_the_projects_dependen
 
 
 def test_the_bundle_keeps_the_runtime_of_the_notebooks_visible_test_cells(bundle):
-    """Does the bundle keep grader/notebook_runtime.py whole, which released test cells call?"""
-    released = (Path(grader.__file__).parent / "notebook_runtime.py").read_text(encoding="utf-8")
-    kept = (bundle / "grader" / "notebook_runtime.py").read_text(encoding="utf-8")
+    """Does the bundle keep grader/course/notebook_runtime.py whole, which released test cells
+    call?"""
+    runtime = Path("course", "notebook_runtime.py")
+    released = (Path(grader.__file__).parent / runtime).read_text(encoding="utf-8")
+    kept = (bundle / "grader" / runtime).read_text(encoding="utf-8")
     assert kept == released
 
 
@@ -170,10 +172,10 @@ def test_a_student_installs_the_bundle_and_checks_stubs_and_answers(bundle, tmp_
     # Without the reference, the diagnosis of mistakes and the reference fixture step aside.
     probe = run(venv, "python", "-c",
                 "import numpy as np\n"
-                "from grader.misconceptions import diagnose\n"
+                "from grader.grading.misconceptions import diagnose\n"
                 "print(diagnose('mse_grad', {'y_true': np.ones(3), 'y_pred': np.zeros(3)},"
                 " np.zeros(3)))\n"
-                "from grader.pytest_plugin import reference_functions\n"
+                "from grader.grading.pytest_plugin import reference_functions\n"
                 "print(reference_functions())\n", cwd=tmp_path)
     assert probe.returncode == 0 and probe.stdout.split() == ["None", "None"], probe.stderr
 
@@ -258,7 +260,7 @@ class TestAllHidden:
 def test_public_source_cuts_hidden_tests_and_what_only_they_use():
     """Are hidden functions, classes and methods cut, with their comments, fixtures and inputs,
     and the rest kept?"""
-    from grader.release import public_source
+    from grader.course.release import public_source
 
     text, tests, names = public_source(SYNTHETIC)
     compile(text, "<public>", "exec")
@@ -276,7 +278,7 @@ def test_public_source_cuts_hidden_tests_and_what_only_they_use():
 
 def test_public_source_refuses_a_hidden_marker_it_cannot_cut():
     """Is a module-wide hidden pytestmark refused rather than shipped?"""
-    from grader.release import ReleaseError, public_source
+    from grader.course.release import ReleaseError, public_source
 
     with pytest.raises(ReleaseError, match="pytestmark"):
         public_source("import pytest\npytestmark = pytest.mark.hidden\n\ndef test_x():\n    pass\n")

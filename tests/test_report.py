@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import report as report_io
-from grader import results
 from grader.errors import InvalidReport
-from grader.results import ExerciseResult, GraderInfo, SubmissionInfo, SubmissionReport
-from grader.runner import clear_stale_temporaries
+from grader.grading.runner import clear_stale_temporaries
+from grader.reports import results, store
+from grader.reports.results import ExerciseResult, GraderInfo, SubmissionInfo, SubmissionReport
 
 
 def a_report(submission_id: str = "alice", test_status: str = "failed",
@@ -35,11 +34,11 @@ def test_a_report_round_trips_through_disk(tmp_path):
     """Is a written report the file <id>.json under the output folder, strict JSON that
     loads back to the report's dict form?"""
     report = a_report()
-    path = report_io.write(report, tmp_path)
+    path = store.write(report, tmp_path)
     assert path == tmp_path / "alice.json"
     text = path.read_text(encoding="utf-8")
     assert text.endswith("}\n")
-    assert report_io.load(path) == results.to_dict(report)
+    assert store.load(path) == results.to_dict(report)
     assert json.loads(text)["exercises"][0]["tests"][0]["details"]["received"] == "nan"
     assert [p.name for p in tmp_path.iterdir()] == ["alice.json"]
 
@@ -47,7 +46,7 @@ def test_a_report_round_trips_through_disk(tmp_path):
 def test_dumps_writes_no_nan_literal():
     """Is a NaN a student returned written as the string "nan", the text strict JSON that a
     parser refusing NaN accepts?"""
-    text = report_io.dumps(a_report(details={"received": float("nan"), "worst": float("-inf")}))
+    text = store.dumps(a_report(details={"received": float("nan"), "worst": float("-inf")}))
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in a report"))
     assert data["exercises"][0]["tests"][0]["details"] == {"received": "nan", "worst": "-inf"}
@@ -59,9 +58,9 @@ def test_dumps_refuses_a_nan_even_if_the_serializer_let_one_through(monkeypatch)
     dumps refuse it rather than write a NaN literal?"""
     leaky = results.to_dict(a_report())
     leaky["exercises"][0]["tests"][0]["details"]["received"] = float("nan")
-    monkeypatch.setattr(report_io, "to_dict", lambda report: leaky)
+    monkeypatch.setattr(store, "to_dict", lambda report: leaky)
     with pytest.raises(ValueError):
-        report_io.dumps(a_report())
+        store.dumps(a_report())
 
 
 def test_an_invalid_report_is_refused_and_nothing_is_written(tmp_path):
@@ -70,11 +69,11 @@ def test_an_invalid_report_is_refused_and_nothing_is_written(tmp_path):
     left behind?"""
     report = a_report("bob", test_status="sort of passed")
     with pytest.raises(InvalidReport) as caught:
-        report_io.dumps(report)
+        store.dumps(report)
     assert caught.value.path == "bob"
     assert caught.value.reason.startswith("exercises/0/tests/0/status: ")
     with pytest.raises(InvalidReport):
-        report_io.write(report, tmp_path)
+        store.write(report, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -88,8 +87,8 @@ def valid_data() -> dict:
 def test_validate_returns_a_valid_report_unchanged():
     """Does validate hand back the very dict it was given when it is a valid report?"""
     data = valid_data()
-    assert report_io.validate(data, "x") is data
-    assert report_io.validate(data) is data
+    assert store.validate(data, "x") is data
+    assert store.validate(data) is data
 
 
 @pytest.mark.parametrize("change, where", [
@@ -105,11 +104,11 @@ def test_validate_names_where_a_report_is_wrong(change, where):
     data = valid_data()
     change(data)
     with pytest.raises(InvalidReport) as caught:
-        report_io.validate(data, "origin.json")
+        store.validate(data, "origin.json")
     assert caught.value.path == "origin.json"
     assert caught.value.reason.startswith(f"{where}: ")
     with pytest.raises(InvalidReport):
-        report_io.validate(data)
+        store.validate(data)
 
 
 def test_load_refuses_a_missing_file(tmp_path):
@@ -117,7 +116,7 @@ def test_load_refuses_a_missing_file(tmp_path):
     naming the path?"""
     path = tmp_path / "nobody.json"
     with pytest.raises(InvalidReport) as caught:
-        report_io.load(path)
+        store.load(path)
     assert caught.value.path == path
     assert isinstance(caught.value.reason, str) and caught.value.reason
 
@@ -128,7 +127,7 @@ def test_load_refuses_what_is_not_json(tmp_path, content):
     path = tmp_path / "broken.report"  # not *.json: conftest parses those after each test
     path.write_bytes(content)
     with pytest.raises(InvalidReport) as caught:
-        report_io.load(path)
+        store.load(path)
     assert caught.value.path == path
     assert "not JSON" in caught.value.reason
 
@@ -136,7 +135,7 @@ def test_load_refuses_what_is_not_json(tmp_path, content):
 def test_load_refuses_a_directory(tmp_path):
     """Is a directory where a report should be refused with InvalidReport, not an OSError?"""
     with pytest.raises(InvalidReport) as caught:
-        report_io.load(tmp_path)
+        store.load(tmp_path)
     assert caught.value.path == tmp_path
 
 
@@ -147,7 +146,7 @@ def test_load_refuses_json_that_is_no_report(tmp_path):
     data["status"] = "excellent"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InvalidReport) as caught:
-        report_io.load(path)
+        store.load(path)
     assert caught.value.path == path
     assert caught.value.reason.startswith("status: ")
 
@@ -155,8 +154,8 @@ def test_load_refuses_json_that_is_no_report(tmp_path):
 def test_load_reads_utf8(tmp_path):
     """Is a report with non-ASCII text (a student's name, a hint) read back as written?"""
     report = a_report("zoë")
-    path = report_io.write(report, tmp_path)
-    assert report_io.load(path)["submission"]["id"] == "zoë"
+    path = store.write(report, tmp_path)
+    assert store.load(path)["submission"]["id"] == "zoë"
     assert path.name == "zoë.json"
 
 
@@ -167,10 +166,10 @@ def test_write_atomic_replaces_the_old_file(tmp_path):
     """Does writing over an existing file replace its contents, leaving only that file?"""
     path = tmp_path / "r.txt"
     path.write_text("old", encoding="utf-8")
-    report_io.write_atomic(path, "new ✓\n")
+    store.write_atomic(path, "new ✓\n")
     assert path.read_text(encoding="utf-8") == "new ✓\n"
     assert list(tmp_path.iterdir()) == [path]
-    report_io.write_atomic(str(path), "again")
+    store.write_atomic(str(path), "again")
     assert path.read_text(encoding="utf-8") == "again"
 
 
@@ -179,15 +178,15 @@ def test_write_atomic_renames_a_temporary_from_the_same_folder(tmp_path, monkeyp
     stays on one filesystem and is atomic), named so that the runner's cleanup of a killed
     writer's leftovers finds it?"""
     renames = []
-    real_replace = report_io.os.replace
+    real_replace = store.os.replace
 
     def replace(source, target):
         renames.append((Path(source), Path(target), Path(source).read_text(encoding="utf-8")))
         real_replace(source, target)
 
-    monkeypatch.setattr(report_io.os, "replace", replace)
+    monkeypatch.setattr(store.os, "replace", replace)
     path = tmp_path / "carol.json"
-    report_io.write_atomic(path, "{}\n")
+    store.write_atomic(path, "{}\n")
     [(source, target, text)] = renames
     assert target == path and text == "{}\n"
     assert source.parent == tmp_path and source != path
@@ -199,8 +198,8 @@ def test_a_killed_writers_temporary_is_cleaned_up(tmp_path, monkeypatch):
     runner's stale-temporary cleanup removes, the old report untouched?"""
     path = tmp_path / "dave.json"
     path.write_text('{"old": 1}', encoding="utf-8")
-    monkeypatch.setattr(report_io.os, "replace", lambda source, target: None)  # never renamed
-    report_io.write_atomic(path, '{"new": 1}')
+    monkeypatch.setattr(store.os, "replace", lambda source, target: None)  # never renamed
+    store.write_atomic(path, '{"new": 1}')
     assert len(list(tmp_path.iterdir())) == 2
     clear_stale_temporaries(tmp_path)
     assert list(tmp_path.iterdir()) == [path]
@@ -217,9 +216,9 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path, monkeypatch, fa
     def fail(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report_io.os, fails_in, fail)
+    monkeypatch.setattr(store.os, fails_in, fail)
     with pytest.raises(OSError, match="No space left"):
-        report_io.write_atomic(path, "new")
+        store.write_atomic(path, "new")
     assert list(tmp_path.iterdir()) == [path]
     assert path.read_text(encoding="utf-8") == "old"
 
@@ -229,9 +228,9 @@ def test_write_atomic_cleans_up_after_an_interrupt(tmp_path, monkeypatch):
     def interrupt(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report_io.os, "fsync", interrupt)
+    monkeypatch.setattr(store.os, "fsync", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        report_io.write_atomic(tmp_path / "r.json", "new")
+        store.write_atomic(tmp_path / "r.json", "new")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -241,6 +240,7 @@ def test_write_atomic_cleans_up_after_an_interrupt(tmp_path, monkeypatch):
 def test_schema_is_the_shipped_schema_file():
     """Is schema() the report.schema.json shipped in the grader package, for the version that
     results writes?"""
-    shipped = resources.files("grader").joinpath("schemas/report.schema.json").read_text("utf-8")
-    assert report_io.schema() == json.loads(shipped)
-    assert report_io.schema()["properties"]["schema_version"]["const"] == results.SCHEMA_VERSION
+    shipped = (resources.files("grader.reports").joinpath("schemas/report.schema.json")
+               .read_text("utf-8"))
+    assert store.schema() == json.loads(shipped)
+    assert store.schema()["properties"]["schema_version"]["const"] == results.SCHEMA_VERSION

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import render
-from grader import report as report_io
 from grader.cli import main
+from grader.reports import render, store
 from tests.conftest import EXAMPLES, reference_sources
 
 # The sign of the gradient flipped: the visible numerical check and the hidden reference
@@ -63,7 +62,7 @@ def test_grader_report_renders_each_format_for_each_audience(graded, fmt, audien
     result = CliRunner().invoke(main, ["report", str(graded["flipped"]), "--format", fmt,
                                        "--audience", audience])
     assert result.exit_code == 0, result.output
-    data = report_io.load(graded["flipped"])
+    data = store.load(graded["flipped"])
     assert result.stdout == render.render(data, fmt, audience)
     assert 80 < data["score"] < 100
     points = f"flipped_mse: {data['score']:g} / 100 points"
@@ -75,7 +74,7 @@ def test_grader_report_renders_each_format_for_each_audience(graded, fmt, audien
 def test_the_student_view_never_shows_what_a_hidden_test_checked(graded, fmt):
     """Does the student view keep a failed hidden test's name, points and hint, and drop its
     message, inputs, expected and received values?"""
-    data = report_io.load(graded["flipped"])
+    data = store.load(graded["flipped"])
     hidden = the_test(data, HIDDEN_TEST)
     assert hidden["visibility"] == "hidden" and hidden["status"] == "failed"
     assert hidden["hint"] and hidden["max_score"] == 3
@@ -90,7 +89,7 @@ def test_the_student_view_never_shows_what_a_hidden_test_checked(graded, fmt):
 @pytest.mark.parametrize("fmt", render.FORMATS)
 def test_the_instructor_view_shows_everything(graded, fmt):
     """Does the instructor view show the hidden test's message and the isolation in force?"""
-    data = report_io.load(graded["flipped"])
+    data = store.load(graded["flipped"])
     instructor = render.render(data, fmt, "instructor")
     message = the_test(data, HIDDEN_TEST)["message"]
     assert (html.escape(message) if fmt == "html" else message) in instructor
@@ -99,7 +98,7 @@ def test_the_instructor_view_shows_everything(graded, fmt):
 
 def test_the_html_is_one_self_contained_page_for_a_phone(graded):
     """Does the HTML fetch nothing (no URL, script or stylesheet link) and set a viewport?"""
-    page = render.render(report_io.load(graded["bob"]), "html", "student")
+    page = render.render(store.load(graded["bob"]), "html", "student")
     assert page.startswith("<!doctype html>")
     for fetch in ("http://", "https://", "<script", "<link", " src=", "@import", "url("):
         assert fetch not in page.lower(), fetch
@@ -117,7 +116,7 @@ def loss_curve(page: str) -> ET.Element:
 def test_the_training_card_plots_the_students_and_the_reference_loss(graded):
     """Does the training exercise carry an inline SVG with the student's
     and the reference's curves?"""
-    page = render.render(report_io.load(graded["bob"]), "html", "student")
+    page = render.render(store.load(graded["bob"]), "html", "student")
     svg = loss_curve(page)
     lines = {line.get("class"): line for line in svg.iter("polyline")}
     assert set(lines) == {"student", "reference"}
@@ -131,7 +130,7 @@ def test_feedback_writes_each_students_html_page(graded):
     """Does ``--feedback DIR`` write DIR/<id>.html, the student view of each report?"""
     written = sorted(p.name for p in graded["feedback"].iterdir())
     assert written == ["bob_mistakes.html", "flipped_mse.html"]
-    data = report_io.load(graded["flipped"])
+    data = store.load(graded["flipped"])
     page = (graded["feedback"] / "flipped_mse.html").read_text(encoding="utf-8")
     assert page == render.render(data, "html", "student")
     assert html.escape(the_test(data, HIDDEN_TEST)["message"]) not in page

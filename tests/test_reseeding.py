@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from autotests import test_chain_rule, test_cross_entropy, test_dense, test_mse, test_training
-from grader.compare import GradeFailure
-from grader.worker import Reply
+from grader.grading.compare import GradeFailure
+from grader.sandbox.client import Reply
 from tests.conftest import reference_sources
 from tests.test_misconceptions import IMPORTS, WRONG
 

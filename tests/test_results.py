@@ -8,9 +8,16 @@ import json
 import numpy as np
 import pytest
 
-from grader import results
-from grader.results import (EXERCISE_STATUSES, SCHEMA_VERSION, ExerciseResult, GraderInfo,
-                            SubmissionInfo, SubmissionReport, to_dict)
+from grader.reports import results
+from grader.reports.results import (
+    EXERCISE_STATUSES,
+    SCHEMA_VERSION,
+    ExerciseResult,
+    GraderInfo,
+    SubmissionInfo,
+    SubmissionReport,
+    to_dict,
+)
 
 
 def a_test(status: str, max_score: float = 1.0, name: str = "test_x",

@@ -239,8 +239,9 @@ def test_correct_work_written_differently_earns_every_point(grade, make_submissi
 def test_warning_free_is_promised_where_it_is_graded(function):
     """Does the exercise text promise "warning-free" for exactly the functions whose
     warnings a test may take points for?"""
-    from grader.contract import exercise_of
     import importlib
+
+    from grader.contract import exercise_of
 
     module = importlib.import_module(f"solutions.{exercise_of(function.name).name}")
     assert "warning-free" in getattr(module, function.name).__doc__
@@ -259,8 +260,8 @@ def test_no_other_function_is_promised_warning_free():
 
 def test_a_test_cannot_take_points_for_warnings_not_promised():
     """Does expect_no_warnings refuse to judge a function whose text promises nothing?"""
-    from grader.checks import expect_no_warnings
-    from grader.worker import Reply
+    from grader.grading.expect import expect_no_warnings
+    from grader.sandbox.client import Reply
 
     with pytest.raises(RuntimeError, match="not promised warning-free"):
         expect_no_warnings(Reply(value=np.zeros(2), warnings=["RuntimeWarning: overflow"]),

@@ -15,14 +15,34 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from grader.forkserver import Zygote
-from grader.limits import Limits
-from grader.sandbox import Isolation
-from grader.worker import (MAX_MESSAGE_CHARS, MAX_REFUSALS, MAX_TRACEBACK_CHARS, MAX_TYPE_CHARS,
-                           MAX_WARNING_CHARS, MAX_WARNINGS, Worker, WorkerDied, write_before)
-from grader.worker_main import (HEADER, MAX_DEPTH, MAX_JSON_DEPTH, MAX_REPLY_ARRAY_BYTES,
-                                MAX_REPLY_HEADER_BYTES, Handle, WireError, _write_all, decode,
-                                encode, receive, send)
+from grader.sandbox.client import (
+    MAX_MESSAGE_CHARS,
+    MAX_REFUSALS,
+    MAX_TRACEBACK_CHARS,
+    MAX_TYPE_CHARS,
+    MAX_WARNING_CHARS,
+    MAX_WARNINGS,
+    WorkerClient,
+    WorkerDied,
+    write_before,
+)
+from grader.sandbox.forkserver import Zygote
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import Limits
+from grader.sandbox.wire import (
+    HEADER,
+    MAX_DEPTH,
+    MAX_JSON_DEPTH,
+    MAX_REPLY_ARRAY_BYTES,
+    MAX_REPLY_HEADER_BYTES,
+    Handle,
+    WireError,
+    _write_all,
+    decode,
+    encode,
+    receive,
+    send,
+)
 from tests.conftest import reference_sources
 from tests.test_hostile import MODES, require
 from tests.test_loading import no_hang
@@ -415,7 +435,7 @@ def test_a_write_into_a_pipe_nobody_reads_gives_up_at_its_deadline():
 def test_only_refusal_records_of_the_one_shape_are_kept():
     """From the evidence socket, are records with invented keys, wrong types, fields over
     their caps, oversized packets and junk dropped, and at most 100 kept?"""
-    worker = Worker(reference_sources(), Limits(), Isolation("basic"))
+    worker = WorkerClient(reference_sources(), Limits(), Isolation("basic"))
     worker.evidence, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     worker.evidence.setblocking(False)
     good = {"event": "open", "detail": "/etc/shadow"}
@@ -543,11 +563,11 @@ def start_worker(request):
     isolation = Isolation(mode)
     made = []
 
-    def start(module: str, extra: str, wall_seconds: float = 2.0) -> Worker:
+    def start(module: str, extra: str, wall_seconds: float = 2.0) -> WorkerClient:
         sources = reference_sources()
         sources[module] += extra
         zygote = Zygote(isolation) if forked else None
-        worker = Worker(sources, Limits(wall_seconds=wall_seconds, cpu_seconds=wall_seconds),
+        worker = WorkerClient(sources, Limits(wall_seconds=wall_seconds, cpu_seconds=wall_seconds),
                         isolation, zygote)
         made.append((worker, zygote))
         worker.start()

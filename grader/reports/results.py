@@ -1,7 +1,7 @@
 """What grading found, as frozen dataclasses with computed scores.
 
 ``to_dict`` is the one serializer: it turns a SubmissionReport into the JSON report
-that ``grader/schemas/report.schema.json`` describes.
+that ``grader/reports/schemas/report.schema.json`` describes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The assertions autotests make about a student's results.
 
-Each raises :class:`grader.compare.GradeFailure` with a message a student can act on.
+Each raises :class:`grader.grading.compare.GradeFailure` with a message a student can act on.
 ``expect`` also asks the misconception catalogue whether a wrong value is a known
 mistake, computed in this (trusted) process from the same inputs.
 """
@@ -11,10 +11,10 @@ import contextlib
 
 import numpy as np
 
-from grader.compare import SINGLE_PRECISION, GradeFailure, check_close, describe
 from grader.contract import exercise_of
-from grader.gradcheck import GradCheck
-from grader.worker import Reply
+from grader.grading.compare import SINGLE_PRECISION, GradeFailure, check_close, describe
+from grader.grading.gradcheck import GradCheck
+from grader.sandbox.client import Reply
 
 
 def expect(got, want, what: str, *, function: str | None = None, inputs: dict | None = None,
@@ -36,7 +36,7 @@ def diagnosing(function: str | None, inputs: dict | None, output, warnings=()):
         yield
     except GradeFailure as failure:
         if failure.misconception is None and function is not None and inputs is not None:
-            from grader.misconceptions import diagnose
+            from grader.grading.misconceptions import diagnose
 
             found = diagnose(function, inputs, output, warnings)
             if found is not None:

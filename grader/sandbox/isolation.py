@@ -16,7 +16,7 @@ explicit consent (``--accept-weak-isolation``).
 
 In both, where the kernel allows it, a seccomp filter that the worker installs on itself
 before any student code runs refuses every new process, trace, socket and signal to
-another process; and the worker's guard (an audit hook, see ``worker_main``) refuses
+another process; and the worker's guard (an audit hook, see ``inside/guard.py``) refuses
 and records what student code reaches for outside its own view.
 """
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.sandbox import program
 
 INSIDE_ROOT = Path("/sandbox")
 INSIDE_LIB = Path("/opt/backprop-lab/lib")
@@ -54,7 +55,7 @@ class Layout:
     pkg: Path
     lib: Path
     home: Path
-    worker_main: Path
+    program: Path  # the entry point of the worker's program
     config: Path
 
 
@@ -115,11 +116,11 @@ class Isolation:
         inside = INSIDE_ROOT if self.mechanism == "bubblewrap" else root
         lib = INSIDE_LIB if self.mechanism == "bubblewrap" else root / "lib"
         return Layout(root=inside, pkg=inside / "pkg", lib=lib, home=inside / "home",
-                      worker_main=inside / "worker_main.py", config=inside / "config.json")
+                      program=inside / program.ENTRY, config=inside / "config.json")
 
     def argv(self, root: Path, numpy_dirs: list[Path]) -> list[str]:
         inside = self.layout(root)
-        python = [interpreter(), "-I", "-S", str(inside.worker_main), str(inside.config)]
+        python = [interpreter(), "-I", "-S", str(inside.program), str(inside.config)]
         if self.mechanism == "basic":
             return python
         return [*bwrap_prefix(root, numpy_dirs), *python]
@@ -303,10 +304,8 @@ def bwrap_sizes_tmpfs() -> bool:
 def _probe(flag: str, what: str) -> str | None:
     """Run the worker's program with ``flag`` in a fresh interpreter: None when it exits 0
     (the wall can be built here), else the last line it said, or why it could not run."""
-    from grader import worker_main
-
     try:
-        probe = subprocess.run([interpreter(), "-I", "-S", worker_main.__file__, flag],
+        probe = subprocess.run([interpreter(), "-I", "-S", str(program.entry_in_place()), flag],
                                capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"})
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"the {what} probe failed to run ({error})"

@@ -7,7 +7,7 @@ submitted copies by name:
 - one autograded answer cell: the solutions module without its docstring, whose
   ``### BEGIN SOLUTION`` / ``### END SOLUTION`` regions nbgrader cuts for the release;
 - one autograder test cell per autotest (``grade_id`` = the test's name, ``points`` = its
-  ``points`` marker), which calls :func:`grader.notebook_runtime.run`: it prints the
+  ``points`` marker), which calls :func:`grader.course.notebook_runtime.run`: it prints the
   report's message and hint and ends with the points earned, nbgrader's partial credit.
   A hidden test's call sits between ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``,
   which ``nbgrader generate_assignment`` removes from the release.
@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 
 from grader.contract import EXERCISES, Exercise
+from grader.course.notebook_runtime import AutoTest, collect
 from grader.errors import GraderError, OutputNotWritable
-from grader.notebook_runtime import AutoTest, collect
 
 DEFAULT_ASSIGNMENT = "backprop"
 SCHEMA_VERSION = 3
@@ -105,7 +105,7 @@ def _points(value: float) -> int | float:
 
 def autotest_cell_source(test: AutoTest) -> str:
     """The test cell: a call of the notebook runtime; a hidden one wholly inside the markers."""
-    call = (f"from grader.notebook_runtime import run\n"
+    call = (f"from grader.course.notebook_runtime import run\n"
             f"run({test.nodeid!r}, globals())\n")
     points = f"{_points(test.points)} point{'s' if test.points != 1 else ''}"
     if not test.hidden:

@@ -12,13 +12,13 @@ from importlib import resources
 from pathlib import Path
 
 from grader.errors import InvalidReport
-from grader.results import SubmissionReport, to_dict
+from grader.reports.results import SubmissionReport, to_dict
 
 
 @functools.cache
 def schema() -> dict:
-    text = resources.files("grader").joinpath("schemas/report.schema.json").read_text("utf-8")
-    return json.loads(text)
+    text = resources.files("grader.reports").joinpath("schemas/report.schema.json")
+    return json.loads(text.read_text("utf-8"))
 
 
 @functools.cache

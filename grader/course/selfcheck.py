@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from grader import runner
 from grader.contract import EXERCISE_NAMES
 from grader.errors import GraderError
-from grader.results import SubmissionReport
-from grader.sandbox import choose
-from grader.submission import load
+from grader.grading import runner
+from grader.grading.submission import load
+from grader.reports.results import SubmissionReport
+from grader.sandbox.isolation import choose
 
 MARKS = {"passed": ("ok", "green"), "partial": ("..", "yellow"), "failed": ("xx", "red"),
          "not_implemented": ("--", "blue"), "missing": ("??", "magenta")}

@@ -4,7 +4,7 @@ The autotests load this plugin from their conftest. It registers the markers
 ``points(n)``, ``hidden`` and ``hint(text)``, provides the fixtures ``student`` (the
 submission, called through its worker), ``reference`` (the solutions, for hidden
 tests only) and ``rng`` (seeded per test), and turns every test's outcome into a
-:class:`grader.results.TestResult` for the current submission.
+:class:`grader.reports.results.TestResult` for the current submission.
 
 Run by hand: ``pytest --pyargs autotests --submission PATH`` grades one submission
 with pytest's own output. The grader's runner drives the same tests for a batch.
@@ -23,13 +23,13 @@ from typing import Any, Protocol
 import numpy as np
 import pytest
 
-from grader.compare import GradeFailure
 from grader.contract import EXERCISES
-from grader.limits import Limits
-from grader.memo import memoized
-from grader.results import TestResult
-from grader.sandbox import Isolation, choose
-from grader.student import Student, StudentFailure, StudentSession
+from grader.grading.compare import GradeFailure
+from grader.grading.memo import memoized
+from grader.grading.student import Student, StudentFailure, StudentSession
+from grader.reports.results import TestResult
+from grader.sandbox.isolation import Isolation, choose
+from grader.sandbox.limits import Limits
 
 
 @dataclass
@@ -69,7 +69,7 @@ def state(config: pytest.Config) -> GradingState:
 
 def _state_from_options(config: pytest.Config) -> GradingState:
     """For ``pytest --submission PATH`` run by hand: grade that one submission."""
-    from grader import submission as loader
+    from grader.grading import submission as loader
 
     # By hand, for writing autotests, not for credit: whatever isolation the machine has.
     graded = GradingState(isolation=choose("auto", accept_weak=True)[0])

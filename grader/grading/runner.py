@@ -27,18 +27,23 @@ import pytest
 
 import autotests
 from grader import __version__
-from grader import report as report_io
-from grader import submission as loader
 from grader.contract import EXERCISES
 from grader.errors import GraderError, InvalidReport
-from grader.forkserver import Zygote
-from grader.limits import Limits
-from grader.pytest_plugin import STATE, GradingState, exercise_of_item
-from grader.sandbox import Isolation
-from grader.results import (ExerciseResult, GraderInfo, SubmissionInfo, SubmissionReport,
-                            TestResult)
-from grader.student import StudentSession
-from grader.worker import WorkerUnavailable
+from grader.grading import submission as loader
+from grader.grading.pytest_plugin import STATE, GradingState, exercise_of_item
+from grader.grading.student import StudentSession
+from grader.reports import store
+from grader.reports.results import (
+    ExerciseResult,
+    GraderInfo,
+    SubmissionInfo,
+    SubmissionReport,
+    TestResult,
+)
+from grader.sandbox.client import WorkerUnavailable
+from grader.sandbox.forkserver import Zygote
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import Limits
 
 AUTOTESTS = Path(autotests.__file__).resolve().parent
 
@@ -263,14 +268,14 @@ def _die_with_parent() -> None:
 
 
 def _child(tasks, done, options: Options, out_dir: str) -> None:
-    from grader.limits import bound_grading_memory
+    from grader.sandbox.limits import bound_grading_memory
 
     _die_with_parent()
     signal.signal(signal.SIGTERM, _interrupt)
     bound_grading_memory()  # whatever a submission sends, this process stays bounded
 
     def on_report(report: SubmissionReport) -> None:
-        done.put(summarize(report, report_io.write(report, Path(out_dir))))
+        done.put(summarize(report, store.write(report, Path(out_dir))))
 
     with contextlib.suppress(KeyboardInterrupt):
         grade_in_process(_queue_paths(tasks), options, on_report)
@@ -288,7 +293,7 @@ def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[S
     for path in paths:
         try:
             submission = loader.load(path)
-            data = report_io.load(Path(out_dir) / f"{submission.id}.json")
+            data = store.load(Path(out_dir) / f"{submission.id}.json")
         except GraderError:
             todo.append(path)
             continue

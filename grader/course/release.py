@@ -8,9 +8,9 @@
   from the source with :mod:`ast`, and so is every module-level name (an input array,
   a helper, a fixture) that only hidden tests used: students never see a hidden test's
   inputs, in a report or here. ``conftest.py``, ``__init__.py`` and ``pytest.ini`` stay;
-- ``grader/``: the grader runtime, for ``grader check``. The instructor tools (``stubs``,
-  ``release``, and any module that names a solution marker or a hidden test, such as
-  the nbgrader generators) are each replaced by a module that says so when used;
+- ``grader/``: the grader runtime, for ``grader check``. The instructor tools of
+  ``grader/course/`` (the stubs, this release and the nbgrader generators, which read the
+  solutions) are each replaced by a module that says so when used;
 - ``pyproject.toml`` (distribution ``backprop-lab-student``: the packages grader,
   exercises and autotests, never solutions) and a student's ``README.md``.
 
@@ -34,17 +34,18 @@ import autotests
 import exercises
 import grader
 from grader import __version__
-from grader import stubs as stubs_lib
 from grader.contract import EXERCISES, MAX_SCORE
+from grader.course import stubs as stubs_lib
 from grader.errors import GraderError
 
 DISTRIBUTION = "backprop-lab-student"
 DEPENDENCIES = ("numpy>=1.23", "pytest>=8.0", "click>=8.1", "jsonschema>=4.17")
 AUTOTEST_SUPPORT = ("__init__.py", "conftest.py", "pytest.ini")
 MARKERS = (stubs_lib.BEGIN, stubs_lib.END)
-# Instructor tools: in the bundle each becomes a module that refuses politely. Any other
-# grader module that names a solution marker or a hidden test is treated the same way.
-INSTRUCTOR_ONLY = ("release", "stubs")
+# Instructor tools: in the bundle each becomes a module that refuses politely. Whatever
+# else the bundle holds is checked for solution markers and hidden test names (_leaks):
+# a grader module that named one would stop the release, never be cut silently.
+INSTRUCTOR_ONLY = ("course.notebooks", "course.release", "course.stubs")
 
 
 class ReleaseError(GraderError):
@@ -221,18 +222,14 @@ def __getattr__(name):
 '''
 
 
-def _copy_grader(target: Path, hidden: list[str]) -> list[str]:
+def _copy_grader(target: Path) -> list[str]:
     """The grader package without caches; instructor tools replaced. Returns those."""
     source = _package_dir(grader)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    replaced = []
-    for path in sorted(target.rglob("*.py")):
-        module = path.relative_to(target).with_suffix("").as_posix().replace("/", ".")
-        text = path.read_text(encoding="utf-8")
-        if module in INSTRUCTOR_ONLY or _mentions(text, hidden):
-            path.write_text(_placeholder(module), encoding="utf-8")
-            replaced.append(module)
-    return replaced
+    for module in INSTRUCTOR_ONLY:
+        path = target.joinpath(*module.split(".")).with_suffix(".py")
+        path.write_text(_placeholder(module), encoding="utf-8")
+    return list(INSTRUCTOR_ONLY)
 
 
 def _copy_exercises(target: Path, solutions_dir: Path) -> None:
@@ -293,7 +290,7 @@ grader = "grader.cli:main"
 packages = [{packages}]
 
 [tool.setuptools.package-data]
-grader = ["schemas/*.json"]
+"grader.reports" = ["schemas/*.json"]
 autotests = ["pytest.ini"]
 '''
 
@@ -344,12 +341,6 @@ Your `exercises/` folder, as your course says (a folder or a .zip of it).
 """
 
 
-def _mentions(text: str, hidden: list[str]) -> bool:
-    """Whether ``text`` names a solution marker or one of the ``hidden`` tests."""
-    return any(marker in text for marker in MARKERS) or any(
-        re.search(rf"\b{re.escape(name)}\b", text) for name in hidden)
-
-
 def _leaks(root: Path, hidden_names: list[str]) -> list[str]:
     """What must never be in a bundle, found in it: ``path: what``."""
     found = []
@@ -384,7 +375,7 @@ def build(dest: Path) -> Bundle:
         public, removed, orphaned = _copy_autotests(staging / "autotests")
         hidden = [name for path in sorted(_package_dir(autotests).glob("test_*.py"))
                   for name in hidden_test_names(path.read_text(encoding="utf-8"))]
-        replaced = _copy_grader(staging / "grader", hidden)
+        replaced = _copy_grader(staging / "grader")
         (staging / "README.md").write_text(_readme(_public_points()), encoding="utf-8")
         (staging / "pyproject.toml").write_text(_pyproject(staging), encoding="utf-8")
         leaks = _leaks(staging, hidden)

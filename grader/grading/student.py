@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from grader.contract import exercise_of
-from grader.limits import Limits
-from grader.sandbox import Isolation
-from grader.submission import Submission
-from grader.worker import Failure, Reply, Worker, WorkerDied
-from grader.worker_main import Handle
+from grader.grading.submission import Submission
+from grader.sandbox.client import Failure, Reply, WorkerClient, WorkerDied
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import Limits
+from grader.sandbox.wire import Handle
 
 
 class StudentFailure(Exception):
@@ -50,7 +50,7 @@ class StudentSession:
         self.limits = limits
         self.isolation = isolation
         self.zygote = zygote
-        self.worker: Worker | None = None
+        self.worker: WorkerClient | None = None
         self.epoch = 0
         self.imported: set[str] = set()
         self.dead_modules: dict[str, Failure] = {}
@@ -85,9 +85,9 @@ class StudentSession:
         self.imported.clear()
         self.restarts += 1
 
-    def _worker(self) -> Worker:
+    def _worker(self) -> WorkerClient:
         if self.worker is None:
-            worker = Worker(self.submission.sources, self.limits, self.isolation, self.zygote)
+            worker = WorkerClient(self.submission.sources, self.limits, self.isolation, self.zygote)
             worker.start()  # WorkerUnavailable is the machine's problem: let it rise
             self.worker = worker
         return self.worker

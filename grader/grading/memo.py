@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from grader.worker_main import WireError, encode
+from grader.sandbox.wire import WireError, encode
 
 MAX_ENTRIES = 4096
 

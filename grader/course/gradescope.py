@@ -7,7 +7,7 @@ root (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
   ``/autograder/venv`` and ``pip install`` of the project source, which the zip carries
   in ``backprop-lab/`` (pyproject.toml, README.md, grader/, exercises/, solutions/,
   autotests/);
-- ``run_autograder``, run for every submission: ``python -m grader.gradescope run``,
+- ``run_autograder``, run for every submission: ``python -m grader.course.gradescope run``,
   which grades ``/autograder/submission`` with the isolated worker, exactly as
   ``grader grade`` does, and writes ``/autograder/results/results.json``.
 
@@ -32,9 +32,8 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from grader import render
-from grader import report as report_io
 from grader.errors import GraderError, OutputNotWritable
+from grader.reports import render, store
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 DEFAULT_HIDDEN_VISIBILITY = "after_published"
@@ -64,13 +63,13 @@ class NoProjectSource(GraderError):
 
 @functools.cache
 def schema() -> dict:
-    text = resources.files("grader").joinpath("schemas/gradescope-results.schema.json")
+    text = resources.files("grader.reports").joinpath("schemas/gradescope-results.schema.json")
     return json.loads(text.read_text("utf-8"))
 
 
 def validate(data: dict) -> dict:
     """``data`` unchanged if it is valid Gradescope results; raises InvalidResults otherwise."""
-    jsonschema = report_io.jsonschema()
+    jsonschema = store.jsonschema()
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
@@ -162,9 +161,10 @@ def to_gradescope(report: dict, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILI
 def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
         timeout: float = 5.0, isolation: str = "auto", accept_weak: bool = False) -> dict:
     """Grade ``root/submission`` and write ``root/results/results.json``; returns its data."""
-    from grader import runner, sandbox
-    from grader.limits import Limits, bound_grading_memory
-    from grader.results import SubmissionReport, to_dict
+    from grader.grading import runner
+    from grader.reports.results import SubmissionReport, to_dict
+    from grader.sandbox import isolation as sandbox
+    from grader.sandbox.limits import Limits, bound_grading_memory
 
     started = time.monotonic()
     results_dir = Path(root) / "results"
@@ -177,9 +177,9 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
     reports: list[SubmissionReport] = []
     bound_grading_memory()
     runner.grade_in_process([Path(root) / "submission"], options, reports.append)
-    report = report_io.validate(to_dict(reports[0]), "submission")
+    report = store.validate(to_dict(reports[0]), "submission")
     data = validate(to_gradescope(report, hidden_visibility, time.monotonic() - started))
-    report_io.write_atomic(results_dir / "results.json",
+    store.write_atomic(results_dir / "results.json",
                            json.dumps(data, indent=2, allow_nan=False) + "\n")
     # Gradescope shows this stdout to the course staff only.
     print(f"{report['status']}: {_points(report['score'])}/{_points(report['max_score'])} "
@@ -189,7 +189,7 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope",
+    parser = argparse.ArgumentParser(prog="python -m grader.course.gradescope",
                                      description="Gradescope's run_autograder, in Python.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="grade ROOT/submission into ROOT/results")
@@ -234,7 +234,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade /autograder/submission in the
 # grader's isolated worker and write /autograder/results/results.json.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -I -m grader.gradescope run --root "$ROOT" \\
+exec "$ROOT/venv/bin/python" -I -m grader.course.gradescope run --root "$ROOT" \\
     --hidden-visibility %(visibility)s --timeout %(timeout)s
 """
 

@@ -27,16 +27,16 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 
 import exercises
-from grader import worker_main
 from grader.errors import EXIT_NOT_GRADED, GraderError
-from grader.limits import Limits
-from grader.sandbox import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
-from grader.worker_main import WireError
+from grader.sandbox import program, wire
+from grader.sandbox.inside.zygote import kill_family
+from grader.sandbox.isolation import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
+from grader.sandbox.limits import Limits
+from grader.sandbox.wire import WireError
 
 if TYPE_CHECKING:  # forkserver imports this module
-    from grader.forkserver import ForkedProcess
+    from grader.sandbox.forkserver import ForkedProcess
 
-WORKER_MAIN = Path(worker_main.__file__).resolve()
 PROVIDED = Path(exercises.__file__).resolve().parent / "provided.py"
 # Threads of BLAS libraries: one, so that limits and timings mean what they say.
 CLEAN_ENV = {
@@ -192,7 +192,7 @@ def stage_submission(sources: dict[str, str], root: Path) -> None:
 def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
     """Lay out a worker's private folder: the submission's copy, provided.py, the program."""
     stage_submission(sources, root)
-    shutil.copyfile(WORKER_MAIN, root / "worker_main.py")
+    program.install(root)
     if isolation.mechanism == "basic":
         lib = root / "lib"
         lib.mkdir()
@@ -200,7 +200,7 @@ def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
             (lib / location.name).symlink_to(location, target_is_directory=True)
 
 
-class Worker:
+class WorkerClient:
     """One worker process for one submission; ``call`` answers or raises WorkerDied."""
 
     def __init__(self, sources: dict[str, str], limits: Limits, isolation: Isolation,
@@ -208,7 +208,7 @@ class Worker:
         self.sources = sources
         self.limits = limits
         self.isolation = isolation
-        self.zygote = zygote  # a grader.forkserver.Zygote to fork from, or None: a fresh start
+        self.zygote = zygote  # a Zygote to fork from (forkserver), or None: a fresh start
         self.process: subprocess.Popen | ForkedProcess | None = None
         self.root: Path | None = None
         self.stderr_file: IO[bytes] | None = None  # the grader's own file: the worker's stderr
@@ -339,7 +339,7 @@ class Worker:
             return
         # The worker, everything it started, and whatever of that escaped into a new
         # session but is still its descendant (the worker adopts orphans).
-        worker_main.kill_family(process.pid)
+        kill_family(process.pid)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         process.wait()
@@ -368,7 +368,7 @@ class Worker:
         deadline = started + self.limits.wall_seconds
         try:
             try:
-                worker_main.send(self.wfd, request, np,
+                wire.send(self.wfd, request, np,
                                  write=lambda fd, data: write_before(fd, data, deadline))
             except TimeoutError:  # a worker that stopped reading its requests
                 raise WorkerDied(self._death(function, timed_out=True)) from None
@@ -446,9 +446,9 @@ class Worker:
             return b"".join(chunks)
 
         try:
-            return worker_main.receive(self.rfd, np, read,
-                                       max_header=worker_main.MAX_REPLY_HEADER_BYTES,
-                                       max_arrays=worker_main.MAX_REPLY_ARRAY_BYTES)
+            return wire.receive(self.rfd, np, read,
+                              max_header=wire.MAX_REPLY_HEADER_BYTES,
+                              max_arrays=wire.MAX_REPLY_ARRAY_BYTES)
         except TimeoutError:
             raise WorkerDied(self._death(doing, timed_out=True)) from None
         except EOFError:

@@ -12,9 +12,9 @@ import csv
 import io
 from pathlib import Path
 
-from grader import report as report_io
 from grader.contract import EXERCISE_NAMES, MAX_SCORE
 from grader.errors import GraderError, NoSuchPath
+from grader.reports import store
 
 COLUMNS = ("id", *EXERCISE_NAMES, "total", "max", "status")
 
@@ -70,7 +70,7 @@ def rows(reports_dir: Path) -> list[dict[str, str]]:
     seen: dict[str, Path] = {}
     out = []
     for path in report_paths(reports_dir):
-        data = report_io.load(path)
+        data = store.load(path)
         submission_id = data["submission"]["id"]
         if submission_id in seen:
             raise DuplicateReport(submission_id, (seen[submission_id], path))

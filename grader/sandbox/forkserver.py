@@ -21,15 +21,16 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from grader.sandbox import Isolation
-from grader.worker import (CLEAN_ENV, WORKER_MAIN, WorkerUnavailable, numpy_locations)
+from grader.sandbox import program
+from grader.sandbox.client import CLEAN_ENV, WorkerUnavailable, numpy_locations
+from grader.sandbox.isolation import Isolation
 
 START_SECONDS = 20.0
 REQUEST_SECONDS = 10.0
 
 
 class ForkedProcess:
-    """A worker forked by the zygote: the little of Popen's interface Worker uses."""
+    """A worker forked by the zygote: the little of Popen's interface WorkerClient uses."""
 
     def __init__(self, zygote: Zygote, pid: int):
         self.zygote = zygote
@@ -87,7 +88,7 @@ class Zygote:
 
     def start(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="backprop-zygote-"))
-        shutil.copyfile(WORKER_MAIN, self.root / "worker_main.py")
+        program.install(self.root)
         (self.root / "home").mkdir()
         if self.isolation.mechanism == "basic":
             lib = self.root / "lib"
@@ -170,7 +171,7 @@ class Zygote:
     def sweep(self, keep: Path | None = None) -> None:
         """Remove whatever a finished worker left in the zygote's folder."""
         for entry in self._root().iterdir():
-            if entry.name in ("worker_main.py", "config.json", "home", "lib") or entry == keep:
+            if entry.name in (program.FOLDER, "config.json", "home", "lib") or entry == keep:
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)

@@ -38,8 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.contract import EXERCISE_NAMES
-from grader.errors import (DuplicateSubmissionId, EmptyDirectory, NoSuchPath, NotASubmission,
-                           StrayExerciseFiles, UnreadableSubmission, ZipOverCap)
+from grader.errors import (
+    DuplicateSubmissionId,
+    EmptyDirectory,
+    NoSuchPath,
+    NotASubmission,
+    StrayExerciseFiles,
+    UnreadableSubmission,
+    ZipOverCap,
+)
 
 MiB = 1024 * 1024
 # A module's source, and the code cells of a notebook once joined: the reference

@@ -3,7 +3,7 @@
 nbgrader grades a notebook by running its cells in a Jupyter kernel: the student's
 answer cell defines the functions, and each autograder test cell then calls
 
-    from grader.notebook_runtime import run
+    from grader.course.notebook_runtime import run
     run("test_mse.py::test_mse_loss_worked_example", globals())
 
 ``run`` runs that one function of ``autotests/`` exactly as ``grader grade`` would: the
@@ -45,12 +45,12 @@ import pytest
 
 import autotests
 from grader.contract import EXERCISE_NAMES, exercise_of
-from grader.limits import Limits
-from grader.pytest_plugin import DETAILS, reference_functions, test_result
-from grader.results import TestResult
-from grader.student import Opaque, Student, StudentFailure
-from grader.worker import Failure, Reply
-from grader.worker_main import CappedOutput, Handle, WireError, _describe, decode, encode
+from grader.grading.pytest_plugin import DETAILS, reference_functions, test_result
+from grader.grading.student import Opaque, Student, StudentFailure
+from grader.reports.results import TestResult
+from grader.sandbox.client import Failure, Reply
+from grader.sandbox.limits import Limits
+from grader.sandbox.wire import CappedOutput, Handle, WireError, decode, describe_error, encode
 
 AUTOTESTS = Path(autotests.__file__).resolve().parent
 FIXTURES = ("student", "reference", "rng", "details")
@@ -190,7 +190,7 @@ class NotebookSession:
             except KeyboardInterrupt:
                 raise  # the person at the keyboard, not the student's code
             except BaseException as error:  # SystemExit too, as in the worker
-                raise self._fail(Failure("error", _describe(error), type(error).__name__,
+                raise self._fail(Failure("error", describe_error(error), type(error).__name__,
                                          _traceback(error)), *capture.take()) from None
         seconds = time.monotonic() - started
         output, dropped = capture.take()
@@ -207,10 +207,11 @@ class NotebookSession:
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # a hostile value that breaks (or exits) while read
-            raise self._fail(Failure("error", "the result could not be read: " + _describe(error),
-                                     "WireError"), output, dropped) from None
+            raise self._fail(Failure("error", "the result could not be read: "
+                                     + describe_error(error), "WireError"),
+                             output, dropped) from None
         reply = Reply(value=self._incoming(value), output=output, output_dropped=dropped,
-                      warnings=[_describe_warning(w) for w in caught[:20]], seconds=seconds,
+                      warnings=[describe_error_warning(w) for w in caught[:20]], seconds=seconds,
                       inputs_after=after if return_inputs else None)
         self.transcript.append(reply)
         return reply
@@ -250,7 +251,7 @@ def _traceback(error: BaseException) -> str:
     return "".join(lines)[-8000:]
 
 
-def _describe_warning(w) -> str:
+def describe_error_warning(w) -> str:
     return f"{getattr(w.category, '__name__', 'Warning')}: {str(w.message)[:500]}"
 
 
@@ -258,7 +259,7 @@ def _describe_warning(w) -> str:
 
 
 class _Item:
-    """The part of a pytest item that ``grader.pytest_plugin.test_result`` reads."""
+    """The part of a pytest item that ``grader.grading.pytest_plugin.test_result`` reads."""
 
     def __init__(self, nodeid: str, name: str, marks: list):
         self.nodeid = nodeid
@@ -317,7 +318,7 @@ def run_test(nodeid: str, namespace: dict, limits: Limits | None = None) -> Test
 
 def describe(result: TestResult, hidden: bool) -> str:
     """What a test cell prints: the verdict, then the report's message and hint."""
-    from grader.render import STATUS_WORDS
+    from grader.reports.render import STATUS_WORDS
 
     tag = " (hidden test)" if hidden else ""
     lines = [f"{result.name}{tag}: {STATUS_WORDS.get(result.status, result.status)}, "
