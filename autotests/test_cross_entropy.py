@@ -22,7 +22,7 @@ from grader.grading.expect import (
     expect_no_warnings,
     expect_tuple,
 )
-from grader.grading.gradcheck import check_gradient
+from grader.grading.gradcheck import check_coordinates
 
 EXTREME_LOGITS = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
 EXTREME_LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
@@ -79,7 +79,7 @@ def test_bce_grad_matches_numerical_derivative(student, rng):
     for n in (6, 1):
         y, z = labelled(rng, n)
         got = expect_array(student.bce_grad(y, z), (n,), "bce_grad(y_true, logits)")
-        result = check_gradient(got, lambda v, y=y: cross_entropy(y, v), z)
+        result = check_coordinates(got, lambda v, y=y: cross_entropy(y, v), z)
         with diagnosing("bce_grad", {"y_true": y, "logits": z}, got):
             expect_gradient(result, f"bce_grad (N = {n})",
                             "the mean cross-entropy with respect to the logits")
@@ -96,11 +96,11 @@ def test_logistic_regression_grad_matches_numerical_gradient(student, rng):
                               "logistic_regression_grad", "(dw, db)")
         expect_array(dw, (d,), "dw")
         loss = lambda w_, b_, X=X, y=y: cross_entropy(y, X @ w_ + b_)  # noqa: E731
-        by_w = check_gradient(dw, lambda v, loss=loss, b=b: loss(v, b), w)
+        by_w = check_coordinates(dw, lambda v, loss=loss, b=b: loss(v, b), w)
         expect_gradient(by_w, f"dw (N = {n}, D = {d})", "the cross-entropy of X w + b")
         db = as_number(db, "db", {})
-        by_b = check_gradient(np.array([db]), lambda v, loss=loss, w=w: loss(w, v[0]),
-                              np.array([b]))
+        by_b = check_coordinates(np.array([db]), lambda v, loss=loss, w=w: loss(w, v[0]),
+                                 np.array([b]))
         expect_gradient(by_b, f"db (N = {n}, D = {d})", "the cross-entropy of X w + b")
 
 

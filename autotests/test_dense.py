@@ -19,7 +19,7 @@ from grader.grading.expect import (
     expect_inputs_unchanged,
     expect_tuple,
 )
-from grader.grading.gradcheck import check, vjp_objective
+from grader.grading.gradcheck import check_gradient, vjp_objective
 
 # (N, D, M): a batch, a square asymmetric W, a batch of one.
 GRADIENT_CASES = [(3, 4, 2), (4, 3, 3), (1, 2, 2)]
@@ -58,7 +58,7 @@ def check_layer_gradients(grads, x, W, b, dh, inputs, case):
         "db": (db, lambda v: layer(x, W, v), b),
     }
     for name, (analytic, f, at) in wrt.items():
-        result = check(analytic, vjp_objective(f, dh), at)
+        result = check_gradient(analytic, vjp_objective(f, dh), at)
         with diagnosing("dense_backward", inputs, grads):
             expect_gradient(result, f"{name} from dense_backward ({case})",
                             "sum(dh * sigmoid(x W + b))")
@@ -137,7 +137,7 @@ def test_dense_layers_chain_backwards(student, rng):
         "db2": (db2, lambda v: layer(layer(x, W1, b1), W2, v), b2),
     }
     for name, (analytic, f, at) in network.items():
-        expect_gradient(check(analytic, vjp_objective(f, dout), at),
+        expect_gradient(check_gradient(analytic, vjp_objective(f, dout), at),
                         f"{name} through two layers",
                         "sum(dout * layer2(layer1(x)))")
 

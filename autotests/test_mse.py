@@ -10,7 +10,7 @@ from grader.grading.expect import (
     expect_gradient,
     expect_inputs_unchanged,
 )
-from grader.grading.gradcheck import check_gradient
+from grader.grading.gradcheck import check_coordinates
 
 
 def mean_squared_error(y_true, y_pred):
@@ -41,7 +41,8 @@ def test_mse_grad_matches_numerical_derivative(student, rng):
         y_true = rng.uniform(0.0, 1.0, size=shape)
         y_pred = rng.uniform(0.0, 1.0, size=shape)
         got = expect_array(student.mse_grad(y_true, y_pred), shape, "mse_grad(y_true, y_pred)")
-        check = check_gradient(got, lambda p, y_true=y_true: mean_squared_error(y_true, p), y_pred)
+        check = check_coordinates(got, lambda p, y_true=y_true: mean_squared_error(y_true, p),
+                                  y_pred)
         with diagnosing("mse_grad", {"y_true": y_true, "y_pred": y_pred}, got):
             expect_gradient(check, f"mse_grad for shape {shape}",
                             "mean((y_true - y_pred)^2) with respect to y_pred")

@@ -21,7 +21,7 @@ from grader.grading.expect import (
     expect_inputs_unchanged,
     expect_tuple,
 )
-from grader.grading.gradcheck import check
+from grader.grading.gradcheck import check_gradient
 from grader.grading.pytest_plugin import reference_functions
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -172,7 +172,7 @@ def test_backward_worked_example_and_numerical_gradient(student, rng):
                 return mse(y, network({**params, key: value}, X))
 
             with diagnosing("backward", {"params": params, "X": X, "y_true": y}, grads):
-                expect_gradient(check(grads[key], loss, params[key]),
+                expect_gradient(check_gradient(grads[key], loss, params[key]),
                                 f"the gradient {key} (N = {n}, W1 of shape {params['W1'].shape})",
                                 "the MSE of the network")
 

@@ -6,9 +6,9 @@ it into one line on stderr and the exit code the error names.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,14 +16,13 @@ from typing import Any
 
 import click
 
-from grader import __version__
+from grader import __version__, api
 from grader.contract import EXERCISES
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
 from grader.errors import EXIT_NOT_GRADED, GraderError, OutputNotWritable
-from grader.grading import runner, submission
+from grader.grading import runner
 from grader.reports import render, store
-from grader.sandbox import isolation as sandbox
 from grader.sandbox.limits import Limits
 
 
@@ -89,16 +88,24 @@ def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
     click.echo(f"{len(changed)} stub(s) rewritten" if changed else "stubs up to date")
 
 
-def _writable_dir(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputNotWritable(path, error.strerror or str(error)) from None
-    if not path.is_dir():
-        raise OutputNotWritable(path, "not a directory")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise OutputNotWritable(path, "permission denied")
-    return path
+class Progress:
+    """``grade``'s notes on stderr, then its progress bar, closed by ``stack``."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack = stack
+        self.bar: Any = None
+
+    def start(self, total: int, skipped: int, note: str | None) -> None:
+        if note:
+            click.echo(f"grader: {note}", err=True)
+        if skipped:
+            click.echo(f"grader: {skipped} submission(s) already graded and unchanged: skipped",
+                       err=True)
+        self.bar = self.stack.enter_context(
+            click.progressbar(length=total, label="grading", file=sys.stderr, show_pos=True))
+
+    def advance(self, summary: runner.Summary) -> None:
+        self.bar.update(1)
 
 
 @main.command()
@@ -109,7 +116,7 @@ def _writable_dir(path: Path) -> Path:
               help="Submissions graded in parallel.")
 @click.option("--timeout", default=Limits.wall_seconds, show_default=True,
               type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
-@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "basic"]), default="auto",
+@click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
               show_default=True,
               help="bubblewrap sandbox, or basic: rlimits, seccomp, the guard and the kernel "
                    "walls the machine allows (Landlock, an unprivileged uid).")
@@ -124,46 +131,16 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
           isolation: str, accept_weak_isolation: bool, resume: bool,
           feedback_dir: Path | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
-    found = submission.discover(list(paths))
-    _writable_dir(out_dir)
-    if feedback_dir is not None:
-        _writable_dir(feedback_dir)
-    chosen, note = sandbox.choose(isolation, accept_weak=accept_weak_isolation)
-    if note:
-        click.echo(f"grader: {note}", err=True)
-    options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
-                             isolation=chosen, jobs=jobs)
-    todo, skipped = runner.already_graded(found, out_dir) if resume else (found, [])
-    if skipped:
-        click.echo(f"grader: {len(skipped)} submission(s) already graded and unchanged: skipped",
-                   err=True)
-    with click.progressbar(length=len(todo), label="grading", file=sys.stderr,
-                           show_pos=True) as bar:
-        graded = runner.grade(todo, out_dir, options, on_summary=lambda s: bar.update(1))
-    summaries = sorted(skipped + graded, key=lambda s: s.id)
-    click.echo(render.printable(summary_table(summaries)))
-    if feedback_dir is not None:
-        for s in summaries:
-            if s.report_path:
-                data = store.load(Path(s.report_path))
-                store.write_atomic(feedback_path(feedback_dir, s.id),
-                                       render.render(data, "html", "student"))
-    failed = [s for s in summaries if s.status != "graded"]
-    for s in failed:
+    with contextlib.ExitStack() as stack:
+        graded = api.grade(paths, out_dir, isolation=isolation,
+                           accept_weak_isolation=accept_weak_isolation, jobs=jobs,
+                           timeout=timeout, resume=resume, feedback=feedback_dir,
+                           progress=Progress(stack))
+    click.echo(render.printable(summary_table(list(graded.summaries))))
+    for s in graded.failed:
         click.echo(render.printable(f"grader: {s.id}: not graded: {s.error}"), err=True)
-    click.echo(f"{len(summaries)} report(s) in {out_dir}")
-    sys.exit(EXIT_NOT_GRADED if failed else 0)
-
-
-def feedback_path(feedback_dir: Path, submission_id: str) -> Path:
-    """``<id>.html``, named with the same bytes as the student's folder and ``<id>.json``
-    (an id read from a name that is not UTF-8 holds surrogate escapes, which the file
-    system takes back as those bytes); an id no file name can hold is written out."""
-    try:
-        os.fsencode(submission_id)
-    except UnicodeEncodeError:
-        submission_id = render.printable(submission_id)
-    return feedback_dir / f"{submission_id}.html"
+    click.echo(f"{len(graded.summaries)} report(s) in {out_dir}")
+    sys.exit(EXIT_NOT_GRADED if graded.failed else 0)
 
 
 def summary_table(summaries: list[runner.Summary]) -> str:
@@ -290,3 +267,26 @@ def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path 
 
     names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout)
     click.echo(f"{out}: {len(names)} files; upload it as the assignment's autograder")
+
+
+@main.command("gradescope-run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="AUTOGRADER_ROOT",
+              default=Path("/autograder"), show_default=True, show_envvar=True,
+              help="Gradescope's folder: grades ROOT/submission into ROOT/results.")
+@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date",
+                                                        "after_published", "visible"]),
+              default="after_published", show_default=True,
+              help="When students see the hidden tests' results on Gradescope.")
+@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
+              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
+              show_default=True, help="As for grade.")
+@click.option("--accept-weak-isolation", is_flag=True,
+              help="Grade even where no kernel wall can be built around student code.")
+@one_line_errors
+def gradescope_run(root: Path, hidden_visibility: str, timeout: float, isolation: str,
+                   accept_weak_isolation: bool) -> None:
+    """Gradescope's run_autograder: grade ROOT/submission, write ROOT/results/results.json."""
+    from grader.course import gradescope as gradescope_lib
+
+    gradescope_lib.run(root, hidden_visibility, timeout, isolation, accept_weak_isolation)

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 import solutions
+from grader import api
 from grader.contract import EXERCISE_NAMES
-from grader.grading import runner
 from grader.reports import store
-from grader.sandbox.isolation import choose
-from grader.sandbox.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = Path(solutions.__file__).resolve().parent
@@ -56,13 +54,11 @@ def grade(tmp_path):
     def run(paths, *, jobs: int = 1, timeout: float = 5.0, public_only: bool = False,
             isolation: str = "auto") -> dict:
         out = tmp_path / "reports"
-        out.mkdir(exist_ok=True)
-        options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
-                                 isolation=choose(isolation)[0], public_only=public_only,
-                                 jobs=jobs)
-        summaries = runner.grade([Path(p) for p in paths], out, options)
+        # Each path is one submission as given: the tests grade unreadable ones on purpose.
+        graded = api.grade([Path(p) for p in paths], out, isolation=isolation, jobs=jobs,
+                           timeout=timeout, public_only=public_only, discover=False)
         reports = {}
-        for summary in summaries:
+        for summary in graded.summaries:
             reports[summary.id] = store.load(Path(summary.report_path))
         return reports
 

@@ -11,15 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exercises.provided import sigmoid
-from grader.grading.gradcheck import (
+from grader.grading.central_differences import (
     STEP,
-    GradCheck,
     NotANumber,
-    check,
-    check_directions,
-    check_gradient,
     numerical_gradient,
     numerical_gradient_with_error,
+)
+from grader.grading.gradcheck import (
+    GradCheck,
+    check_coordinates,
+    check_directions,
+    check_gradient,
     vjp_objective,
 )
 
@@ -94,7 +96,7 @@ SMOOTH = {
 def test_correct_gradients_of_smooth_functions_pass(name, x):
     """Does the exact gradient of each smooth function pass, per coordinate and along directions?"""
     f, grad = SMOOTH[name]
-    result = check_gradient(grad(x), f, x)
+    result = check_coordinates(grad(x), f, x)
     assert isinstance(result, GradCheck)
     assert result.passed and result.reason == ""
     assert result.difference <= result.allowed
@@ -106,7 +108,7 @@ def test_the_chain_rule_graph_passes_its_exact_derivative(at):
     """Does dJ/dx = -sin(d) (2x cos(x^2) + 6x) pass at x = 300 (period 2 pi / 1800, a
     hundredth of the first step), at 1e-8 (a derivative of 3e-23), at 0 and in between?"""
     x = np.array([at])
-    result = check_gradient(graph_j_grad(x), graph_j, x)
+    result = check_coordinates(graph_j_grad(x), graph_j, x)
     assert result.passed, result
 
 
@@ -125,7 +127,7 @@ def test_a_chance_agreement_while_the_step_spans_many_periods_is_not_taken_as_se
     """At these x, D(h) and D(h/2) agree to 1e-5 by chance while the step still spans
     periods of J; is the check not fooled (the spread fell too fast to be h^2)?"""
     x = np.array([at])
-    assert check_gradient(graph_j_grad(x), graph_j, x).passed
+    assert check_coordinates(graph_j_grad(x), graph_j, x).passed
 
 
 @pytest.mark.parametrize("at", [2e-4, -2e-4, 1e-3])
@@ -134,9 +136,9 @@ def test_near_a_zero_of_the_derivative_the_check_stays_sharp(at):
     derivative pass in three pairs of steps and the dropped branch (off by 24|x|^3) fail?"""
     x = np.array([at])
     counted = Counted(graph_j)
-    assert check_gradient(graph_j_grad(x), counted, x).passed
+    assert check_coordinates(graph_j_grad(x), counted, x).passed
     assert counted.calls <= 12
-    assert not check_gradient(graph_j_grad_one_branch(x), graph_j, x).passed
+    assert not check_coordinates(graph_j_grad_one_branch(x), graph_j, x).passed
 
 
 @pytest.mark.parametrize("at", [0.1, 300.7, -7e-9, 1e15 + 8.0])
@@ -154,8 +156,8 @@ def test_the_step_grows_with_the_input():
         return float(np.sum(v ** 2 / 1e15 + v))
 
     exact = 2 * x / 1e15 + 1
-    assert check_gradient(exact, f, x).passed
-    assert not check_gradient(exact * (1 + 1e-3), f, x).passed
+    assert check_coordinates(exact, f, x).passed
+    assert not check_coordinates(exact * (1 + 1e-3), f, x).passed
 
 
 @pytest.mark.parametrize("f, x, grad", [
@@ -166,7 +168,7 @@ def test_the_step_grows_with_the_input():
 def test_a_derivative_hidden_by_round_off_fails_with_the_reason(f, x, grad):
     """When f is so large that its round-off (eps |f| / h) is above 1e-5 of the gradient,
     does the check say so and fail, rather than pass anything within the noise?"""
-    result = check_gradient(grad(x), f, x)
+    result = check_coordinates(grad(x), f, x)
     assert not result.passed
     assert result.reason == "round-off in f hides this derivative"
 
@@ -182,9 +184,9 @@ def test_a_kink_within_the_step_does_not_fail_the_one_sided_slope(f, slope, kink
     the other side's fail?"""
     h = STEP * np.maximum(1.0, np.abs(kinks))
     x = kinks + np.array([0.3, -0.3, 0.3]) * h
-    assert check_gradient(slope(x), f, x).passed
+    assert check_coordinates(slope(x), f, x).passed
     other_side = slope(kinks - (x - kinks))
-    result = check_gradient(other_side, f, x)
+    result = check_coordinates(other_side, f, x)
     assert not result.passed and result.reason == ""
 
 
@@ -205,7 +207,7 @@ def test_wrong_gradients_fail(name, mistake, x):
     directions?"""
     f, grad = SMOOTH[name]
     wrong = mistake(grad(x))
-    result = check_gradient(wrong, f, x)
+    result = check_coordinates(wrong, f, x)
     assert not result.passed and result.reason == ""
     assert result.difference > result.allowed
     assert not check_directions(wrong, f, x, np.random.default_rng(1)).passed
@@ -214,14 +216,14 @@ def test_wrong_gradients_fail(name, mistake, x):
 def test_a_dropped_branch_of_the_fan_out_fails():
     """Does dJ/dx with the path through c = 3x^2 forgotten (2x instead of 2x + 6x) fail?"""
     x = np.array([-1.3, -0.2, 0.7, 1.1])
-    assert not check_gradient(graph_j_grad_one_branch(x), graph_j, x).passed
+    assert not check_coordinates(graph_j_grad_one_branch(x), graph_j, x).passed
 
 
 def test_one_wrong_coordinate_fails_and_the_report_says_where(x):
     """Does one entry off by 1e-3 fail the check, naming its index and both values there?"""
     wrong = loss_grad(x)
     wrong[1, 2] *= 1 + 1e-3
-    result = check_gradient(wrong, loss, x)
+    result = check_coordinates(wrong, loss, x)
     assert not result.passed
     assert result.worst_index == (1, 2)
     assert result.analytic == wrong[1, 2]
@@ -239,8 +241,8 @@ def test_small_gradients_are_not_swallowed_by_an_absolute_floor(size, error):
     def f(v):
         return float(size * np.sum(np.sin(v)))
 
-    assert check_gradient(size * np.cos(x), f, x).passed
-    assert not check_gradient(size * np.cos(x) * (1 + error), f, x).passed
+    assert check_coordinates(size * np.cos(x), f, x).passed
+    assert not check_coordinates(size * np.cos(x) * (1 + error), f, x).passed
 
 
 def test_a_smooth_objective_costs_four_evaluations_per_coordinate():
@@ -252,7 +254,7 @@ def test_a_smooth_objective_costs_four_evaluations_per_coordinate():
     (fx, fW, fb), (dx, dW, db) = sigmoid_layer(x, W, b, dh)
     for grad, f, at in [(dx, fx, x), (dW, fW, W), (db, fb, b)]:
         counted = Counted(f)
-        assert check_gradient(grad, counted, at).passed
+        assert check_coordinates(grad, counted, at).passed
         assert counted.calls == 4 * at.size
     counted = Counted(fx)
     assert check_directions(dx, counted, x, np.random.default_rng(0), directions=4).passed
@@ -268,7 +270,7 @@ def test_a_derivative_that_never_settles_fails_with_the_reason():
         return float(np.sum(v >= 0))
 
     for analytic in (np.zeros(2), np.full(2, 1e3), np.full(2, 1e7)):
-        result = check_gradient(analytic, step, x)
+        result = check_coordinates(analytic, step, x)
         assert not result.passed
         assert "did not settle" in result.reason
 
@@ -284,7 +286,7 @@ def test_an_objective_too_noisy_to_differentiate_fails_rather_than_passing_anyth
         return loss(v) * (1 + 1e-6 * jitter)
 
     for analytic in (loss_grad(x) * (1 + 1e-3), loss_grad(x)):
-        result = check_gradient(analytic, noisy, x)
+        result = check_coordinates(analytic, noisy, x)
         assert not result.passed and result.reason
 
 
@@ -293,7 +295,7 @@ def test_a_non_finite_entry_in_the_gradient_fails_at_its_index(bad, x):
     """Does a NaN or inf in the analytic gradient fail, silently, pointing at it?"""
     wrong = loss_grad(x)
     wrong[2, 0] = bad
-    for result in (check_gradient(wrong, loss, x),
+    for result in (check_coordinates(wrong, loss, x),
                    check_directions(wrong, loss, x, np.random.default_rng(0))):
         assert not result.passed
         assert result.worst_index == (2, 0)
@@ -310,7 +312,7 @@ def test_an_objective_that_is_not_finite_fails_at_the_coordinate(bad):
     def f(v):
         return bad if v[1] > 0.25 else loss(v)
 
-    result = check_gradient(loss_grad(x), f, x)
+    result = check_coordinates(loss_grad(x), f, x)
     assert not result.passed
     assert result.worst_index == (1,)
     assert result.difference == float("inf")
@@ -322,7 +324,7 @@ def test_an_objective_that_is_not_finite_fails_at_the_coordinate(bad):
 def test_an_objective_that_warns_and_returns_nan_everywhere_fails_silently():
     """Does f = sum(log(x - 2)) at x < 2 (numpy would warn) give a failed check and no warning?"""
     x = np.array([0.5, 1.0])
-    result = check_gradient(np.ones(2), lambda v: float(np.sum(np.log(v - 2))), x)
+    result = check_coordinates(np.ones(2), lambda v: float(np.sum(np.log(v - 2))), x)
     assert not result.passed and "not finite" in result.reason
 
 
@@ -333,8 +335,8 @@ def test_a_domain_edge_within_the_step_is_stepped_around():
     def f(v):
         return float(np.sum(np.log(v)))
 
-    assert check_gradient(1 / x, f, x).passed
-    assert not check_gradient(1 / x * (1 + 1e-3), f, x).passed
+    assert check_coordinates(1 / x, f, x).passed
+    assert not check_coordinates(1 / x * (1 + 1e-3), f, x).passed
 
 
 @pytest.mark.parametrize("analytic", [np.ones((3, 1)), np.ones(4), np.ones(()), [[1, 2], [3]]],
@@ -342,7 +344,7 @@ def test_a_domain_edge_within_the_step_is_stepped_around():
 def test_a_gradient_of_the_wrong_shape_fails_without_broadcasting(analytic):
     """Does a gradient that is not shaped like x fail, by either check, without an exception?"""
     x = np.array([0.1, 0.2, 0.3])
-    for result in (check_gradient(analytic, loss, x),
+    for result in (check_coordinates(analytic, loss, x),
                    check_directions(analytic, loss, x, np.random.default_rng(0))):
         assert not result.passed
         assert result.worst_index is None and result.analytic is None
@@ -354,7 +356,7 @@ def test_an_objective_that_returns_an_array_fails_the_check():
     """Does f returning several numbers fail the check with the reason, and make
     numerical_gradient raise a named error?"""
     x = np.array([0.1, 0.2])
-    result = check_gradient(np.ones(2), lambda v: v * 2, x)
+    result = check_coordinates(np.ones(2), lambda v: v * 2, x)
     assert not result.passed and "not one number" in result.reason
     with pytest.raises(NotANumber):
         numerical_gradient(lambda v: v * 2, x)
@@ -374,17 +376,18 @@ def test_numerical_gradient_returns_the_gradient_and_its_error():
 
 
 def test_check_goes_per_coordinate_for_small_inputs_and_along_directions_for_large():
-    """Does check name a coordinate for 8 entries, a direction for 9, and the same
+    """Does check_gradient name a coordinate for 8 entries, a direction for 9, and the same
     one on each call?"""
     small, large = np.linspace(-1, 1, 8), np.linspace(-1, 1, 9)
     wrong_small, wrong_large = loss_grad(small), loss_grad(large)
     wrong_small[3] *= 2
     wrong_large[3] *= 2
-    assert check(wrong_small, loss, small).worst_index == (3,)
-    first, second = check(wrong_large, loss, large), check(wrong_large, loss, large)
+    assert check_gradient(wrong_small, loss, small).worst_index == (3,)
+    first = check_gradient(wrong_large, loss, large)
+    second = check_gradient(wrong_large, loss, large)
     assert not first.passed and len(first.worst_index) == 1 and first.worst_index[0] < 4
     assert first == second
-    assert check(loss_grad(large), loss, large).passed
+    assert check_gradient(loss_grad(large), loss, large).passed
 
 
 def test_directions_catch_one_wrong_coordinate_in_200():
@@ -402,7 +405,7 @@ def test_directions_catch_one_wrong_coordinate_in_200():
 
 def test_the_result_is_frozen(x):
     """Is a GradCheck a frozen record that nobody downstream can alter?"""
-    result = check_gradient(loss_grad(x), loss, x)
+    result = check_coordinates(loss_grad(x), loss, x)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.passed = False
 
@@ -412,8 +415,8 @@ def test_vjp_objective_folds_a_layer_into_a_number(x):
     upstream = np.random.default_rng(1).normal(size=x.shape)
     f = vjp_objective(np.tanh, upstream)
     assert f(x) == pytest.approx(np.sum(upstream * np.tanh(x)))
-    assert check_gradient(upstream * (1 - np.tanh(x) ** 2), f, x).passed
-    assert not check_gradient(upstream * (1 - np.tanh(x)), f, x).passed
+    assert check_coordinates(upstream * (1 - np.tanh(x) ** 2), f, x).passed
+    assert not check_coordinates(upstream * (1 - np.tanh(x)), f, x).passed
 
 
 def test_vjp_objective_keeps_its_own_copy_of_the_upstream_gradient(x):
@@ -435,12 +438,12 @@ def mutating(x):
 @pytest.mark.parametrize("run", [
     lambda g, f, x: numerical_gradient(f, x),
     lambda g, f, x: numerical_gradient_with_error(f, x),
-    lambda g, f, x: check_gradient(g, f, x),
+    lambda g, f, x: check_coordinates(g, f, x),
     lambda g, f, x: check_directions(g, f, x, np.random.default_rng(0)),
-    lambda g, f, x: check(g, f, x, coordinates_up_to=4),
+    lambda g, f, x: check_gradient(g, f, x, coordinates_up_to=4),
     lambda g, f, x: vjp_objective(lambda v: v * 2, g)(x),
-], ids=["numerical_gradient", "with_error", "check_gradient", "check_directions", "check",
-        "vjp_objective"])
+], ids=["numerical_gradient", "with_error", "check_coordinates", "check_directions",
+        "check_gradient", "vjp_objective"])
 def test_inputs_are_never_changed_and_nothing_is_printed(run, x, capsys):
     """Do the checks leave their arrays as they were, even when f writes into its
     argument, and print nothing?"""
@@ -454,7 +457,7 @@ def test_inputs_are_never_changed_and_nothing_is_printed(run, x, capsys):
 
 def test_an_objective_that_writes_into_its_argument_does_not_skew_the_check(x):
     """Does a correct gradient still pass when f scribbles on the array it gets?"""
-    assert check_gradient(loss_grad(x), mutating, x).passed
+    assert check_coordinates(loss_grad(x), mutating, x).passed
     assert check_directions(loss_grad(x), mutating, x, np.random.default_rng(0)).passed
 
 
@@ -479,13 +482,13 @@ def test_property_exact_gradients_pass_and_one_coordinate_off_by_1e_3_fails(
         return float(np.sum(c1 * np.sin(c2 * v) + c3 * v ** 2 + c4 * np.exp(-v ** 2)))
 
     exact = c1 * c2 * np.cos(c2 * x) + 2 * c3 * x - 2 * c4 * x * np.exp(-x ** 2)
-    assert check_gradient(exact, f, x).passed
+    assert check_coordinates(exact, f, x).passed
     i = pick % x.size
     if abs(exact[i]) < max(1e-3 * np.max(np.abs(exact)), 1e-6 * abs(f(x)), 1e-8):
         return
     wrong = exact.copy()
     wrong[i] *= 1 + sign * delta
-    result = check_gradient(wrong, f, x)
+    result = check_coordinates(wrong, f, x)
     assert not result.passed
     assert result.worst_index == (i,)
 
@@ -500,13 +503,13 @@ def test_ten_thousand_reseeded_draws_pass_every_exact_gradient_and_fail_every_mi
     draws, unresolvable, failures = 10_000, 0, []
     for draw in range(draws):
         x = rng.uniform(-3.0, 3.0, size=1)
-        if not check_gradient(graph_j_grad(x), graph_j, x).passed:
+        if not check_coordinates(graph_j_grad(x), graph_j, x).passed:
             failures.append(("J right", draw, x))
         # Near 0 the two differ by 24|x|^3: below 1e-10 (|x| < 1.6e-4) no difference
         # quotient of J, which is 1 to within 1e-16, can see it.
         if abs(graph_j_grad(x) - graph_j_grad_one_branch(x))[0] < 1e-10:
             unresolvable += 1
-        elif check_gradient(graph_j_grad_one_branch(x), graph_j, x).passed:
+        elif check_coordinates(graph_j_grad_one_branch(x), graph_j, x).passed:
             failures.append(("J one branch", draw, x))
 
         n, d, m = rng.integers(1, 5, size=3)
@@ -514,14 +517,14 @@ def test_ten_thousand_reseeded_draws_pass_every_exact_gradient_and_fail_every_mi
                        rng.normal(size=m), rng.normal(size=(n, m)))
         (fx, fW, fb), (dx, dW, db) = sigmoid_layer(x, W, b, dh)
         for name, grad, f, at in [("dx", dx, fx, x), ("dW", dW, fW, W), ("db", db, fb, b)]:
-            if not check(grad, f, at).passed:
+            if not check_gradient(grad, f, at).passed:
                 failures.append((f"{name} right", draw, (n, d, m)))
-        if check(dh @ W.T, fx, x).passed:
+        if check_gradient(dh @ W.T, fx, x).passed:
             failures.append(("dx without sigmoid'", draw, (n, d, m)))
         if d == m > 1:
             if np.max(np.abs(dW - dW.T)) < 1e-3 * np.max(np.abs(dW)):
                 unresolvable += 1   # nearly symmetric: transposing changes next to nothing
-            elif check(dW.T, fW, W).passed:
+            elif check_gradient(dW.T, fW, W).passed:
                 failures.append(("dW transposed", draw, (n, d, m)))
     assert failures == []
     assert unresolvable <= draws // 1000

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.contract import EXERCISE_NAMES, EXERCISES
 from grader.errors import DuplicateSubmissionId, GraderError, NotASubmission, StrayExerciseFiles
+from grader.grading import module_source, zips
 from grader.grading import submission as loader
 from grader.reports import store
 from tests.conftest import EXAMPLES, exercise_scores, reference_sources, statuses
@@ -95,7 +96,7 @@ def test_a_zip_of_a_folder_is_read_without_unpacking(tmp_path):
 
 def test_a_notebook_is_its_code_cells_in_order_without_magics():
     """Are a notebook's code cells joined in order, with % magics and ! escapes dropped?"""
-    source = loader.notebook_source(sigmoid_notebook().encode())
+    source = module_source.notebook_source(sigmoid_notebook().encode())
     assert "%" not in source and "!pip" not in source and "Derive it first" not in source
     assert source.index("import numpy") < source.index("def sigmoid(") < source.index(
         "def sigmoid_grad(")
@@ -211,9 +212,10 @@ def broken_submissions(root: Path) -> dict[str, tuple[Path, str, str]]:
     path = folder("huge", "training")
     padding = "# " + "x" * 78 + "\n"
     (path / "training.py").write_text(
-        reference_sources()["training"] + padding * (loader.MAX_SOURCE_BYTES // len(padding) + 1),
+        reference_sources()["training"]
+        + padding * (module_source.MAX_SOURCE_BYTES // len(padding) + 1),
         encoding="utf-8")
-    cases["huge"] = (path, "training", f"larger than the {loader.MAX_SOURCE_BYTES}-byte cap")
+    cases["huge"] = (path, "training", f"larger than the {module_source.MAX_SOURCE_BYTES}-byte cap")
 
     path = folder("blank", "cross_entropy")
     (path / "cross_entropy.py").write_text("", encoding="utf-8")
@@ -226,18 +228,18 @@ def broken_submissions(root: Path) -> dict[str, tuple[Path, str, str]]:
     # A notebook past its cap is refused after reading the cap and one byte (a sparse file).
     path = folder("huge_notebook", "mse")
     with open(path / "mse.ipynb", "wb") as stream:
-        stream.truncate(loader.MAX_NOTEBOOK_BYTES + 1)
-    words = f"larger than the {loader.MAX_NOTEBOOK_BYTES}-byte cap for a notebook"
+        stream.truncate(module_source.MAX_NOTEBOOK_BYTES + 1)
+    words = f"larger than the {module_source.MAX_NOTEBOOK_BYTES}-byte cap for a notebook"
     cases["huge_notebook"] = (path, "mse", words)
 
     path = folder("long_notebook", "dense")
-    code = reference_sources()["dense"] + padding * (loader.MAX_SOURCE_BYTES // len(padding))
+    code = reference_sources()["dense"] + padding * (module_source.MAX_SOURCE_BYTES // len(padding))
     (path / "dense.ipynb").write_text(notebook(("code", code)), encoding="utf-8")
     cases["long_notebook"] = (path, "dense", "code cells are larger than")
 
     # 3 MB of "{}," would parse into 70 MB of empty dicts; 64 MiB of them into 1.5 GB.
     path = folder("json_bomb", "chain_rule")
-    dicts = "{}," * loader.MAX_NOTEBOOK_ITEMS
+    dicts = "{}," * module_source.MAX_NOTEBOOK_ITEMS
     (path / "chain_rule.ipynb").write_text('{"cells": [], "metadata": [' + dicts + "{}]}",
                                            encoding="utf-8")
     cases["json_bomb"] = (path, "chain_rule", "JSON values")
@@ -392,19 +394,19 @@ def unreadable_submissions(root: Path) -> dict[str, tuple[Path, str]]:
 
     def zeros(z: zipfile.ZipFile) -> None:
         with z.open("declared/data.bin", "w") as member:
-            for _ in range(loader.MAX_ZIP_UNCOMPRESSED_BYTES // (4 * 1024 * 1024) + 1):
+            for _ in range(zips.MAX_ZIP_UNCOMPRESSED_BYTES // (4 * 1024 * 1024) + 1):
                 member.write(bytes(4 * 1024 * 1024))
 
     cases["declared"] = (zip_of_modules(root / "declared.zip", zeros), "uncompressed (declared)")
 
     def many(z: zipfile.ZipFile) -> None:
-        for i in range(loader.MAX_ZIP_MEMBERS):
+        for i in range(zips.MAX_ZIP_MEMBERS):
             z.writestr(f"many/notes/{i}.txt", "")
 
     cases["many"] = (zip_of_modules(root / "many.zip", many), "members")
 
     def comments(z: zipfile.ZipFile) -> None:
-        for i in range(loader.MAX_ZIP_DIRECTORY_BYTES // 0xFFFF + 1):
+        for i in range(zips.MAX_ZIP_DIRECTORY_BYTES // 0xFFFF + 1):
             info = zipfile.ZipInfo(f"directory/{i}.txt")
             info.comment = b"c" * 0xFFFF
             z.writestr(info, "")
@@ -521,7 +523,7 @@ def test_a_correct_notebook_with_plots_gets_full_marks(grade, tmp_path):
     folder = tmp_path / "plots" / "ada"
     folder.mkdir(parents=True)
     (folder / "sigmoid.ipynb").write_text(json.dumps(document), encoding="utf-8")
-    assert (folder / "sigmoid.ipynb").stat().st_size > 4 * loader.MAX_SOURCE_BYTES
+    assert (folder / "sigmoid.ipynb").stat().st_size > 4 * module_source.MAX_SOURCE_BYTES
     report = grade([folder])["ada"]
     assert exercise_scores(report)["sigmoid"] == POINTS["sigmoid"], said(report, "sigmoid")
 

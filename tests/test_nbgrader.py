@@ -23,7 +23,7 @@ from grader.cli import main
 from grader.contract import EXERCISE_NAMES, EXERCISES, MAX_SCORE
 from grader.course import notebook_runtime, notebooks
 from grader.course.stubs import clear_solutions
-from grader.grading.submission import notebook_source
+from grader.grading.module_source import notebook_source
 from grader.sandbox.limits import Limits
 from tests.conftest import ROOT, reference_sources
 

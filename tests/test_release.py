@@ -260,7 +260,7 @@ class TestAllHidden:
 def test_public_source_cuts_hidden_tests_and_what_only_they_use():
     """Are hidden functions, classes and methods cut, with their comments, fixtures and inputs,
     and the rest kept?"""
-    from grader.course.release import public_source
+    from grader.course.public_tests import public_source
 
     text, tests, names = public_source(SYNTHETIC)
     compile(text, "<public>", "exec")
@@ -278,7 +278,7 @@ def test_public_source_cuts_hidden_tests_and_what_only_they_use():
 
 def test_public_source_refuses_a_hidden_marker_it_cannot_cut():
     """Is a module-wide hidden pytestmark refused rather than shipped?"""
-    from grader.course.release import ReleaseError, public_source
+    from grader.course.public_tests import ReleaseError, public_source
 
     with pytest.raises(ReleaseError, match="pytestmark"):
         public_source("import pytest\npytestmark = pytest.mark.hidden\n\ndef test_x():\n    pass\n")

@@ -17,15 +17,15 @@ import pytest
 
 from grader.sandbox.client import (
     MAX_MESSAGE_CHARS,
-    MAX_REFUSALS,
     MAX_TRACEBACK_CHARS,
     MAX_TYPE_CHARS,
     MAX_WARNING_CHARS,
     MAX_WARNINGS,
     WorkerClient,
     WorkerDied,
-    write_before,
 )
+from grader.sandbox.deadlines import write_before
+from grader.sandbox.evidence import MAX_REFUSALS
 from grader.sandbox.forkserver import Zygote
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import Limits

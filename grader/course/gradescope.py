@@ -7,9 +7,9 @@ root (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
   ``/autograder/venv`` and ``pip install`` of the project source, which the zip carries
   in ``backprop-lab/`` (pyproject.toml, README.md, grader/, exercises/, solutions/,
   autotests/);
-- ``run_autograder``, run for every submission: ``python -m grader.course.gradescope run``,
-  which grades ``/autograder/submission`` with the isolated worker, exactly as
-  ``grader grade`` does, and writes ``/autograder/results/results.json``.
+- ``run_autograder``, run for every submission: ``python -m grader gradescope-run``
+  (:func:`run`), which grades ``/autograder/submission`` with the isolated worker, exactly
+  as ``grader grade`` does, and writes ``/autograder/results/results.json``.
 
 ``AUTOGRADER_ROOT`` moves ``/autograder`` (to try the bundle on your own machine).
 :func:`to_gradescope` is the one conversion from our report to Gradescope's format;
@@ -19,13 +19,11 @@ is written. Nothing the student's code printed goes into it.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import io
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 import zipfile
@@ -160,24 +158,22 @@ def to_gradescope(report: dict, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILI
 
 def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
         timeout: float = 5.0, isolation: str = "auto", accept_weak: bool = False) -> dict:
-    """Grade ``root/submission`` and write ``root/results/results.json``; returns its data."""
-    from grader.grading import runner
-    from grader.reports.results import SubmissionReport, to_dict
-    from grader.sandbox import isolation as sandbox
-    from grader.sandbox.limits import Limits, bound_grading_memory
+    """Grade ``root/submission`` and write ``root/results/results.json``; returns its data.
+
+    The submission folder is one submission, whatever it holds: one that cannot be graded
+    gets a results.json with score 0 and the reason, as in a batch."""
+    from grader import api
+    from grader.reports.results import to_dict
 
     started = time.monotonic()
     results_dir = Path(root) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    chosen, note = sandbox.choose(isolation, accept_weak=accept_weak)
-    if note:
-        print(f"grader: {note}")
-    options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
-                             isolation=chosen)
-    reports: list[SubmissionReport] = []
-    bound_grading_memory()
-    runner.grade_in_process([Path(root) / "submission"], options, reports.append)
-    report = store.validate(to_dict(reports[0]), "submission")
+    graded = api.grade([Path(root) / "submission"], None, isolation=isolation,
+                       accept_weak_isolation=accept_weak, timeout=timeout, discover=False)
+    if graded.note:
+        print(f"grader: {graded.note}")
+    assert graded.reports is not None  # graded in memory
+    report = store.validate(to_dict(graded.reports[0]), "submission")
     data = validate(to_gradescope(report, hidden_visibility, time.monotonic() - started))
     store.write_atomic(results_dir / "results.json",
                            json.dumps(data, indent=2, allow_nan=False) + "\n")
@@ -186,29 +182,6 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
           f"points, isolation {report['isolation'].get('mechanism')}"
           + (f", error: {report['error']}" if report["error"] else ""))
     return data
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.course.gradescope",
-                                     description="Gradescope's run_autograder, in Python.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="grade ROOT/submission into ROOT/results")
-    run_parser.add_argument("--root", type=Path,
-                            default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
-    run_parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
-                            default=DEFAULT_HIDDEN_VISIBILITY)
-    run_parser.add_argument("--timeout", type=float, default=5.0)
-    run_parser.add_argument("--isolation", choices=("auto", "bubblewrap", "basic"), default="auto")
-    run_parser.add_argument("--accept-weak-isolation", action="store_true",
-                            help="grade even where no kernel wall can be built")
-    args = parser.parse_args(argv)
-    try:
-        run(args.root, args.hidden_visibility, args.timeout, args.isolation,
-            args.accept_weak_isolation)
-    except GraderError as error:
-        print(f"grader: {error}", file=sys.stderr)
-        return error.exit_code
-    return 0
 
 
 # -- the bundle ----------------------------------------------------------------------
@@ -234,7 +207,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade /autograder/submission in the
 # grader's isolated worker and write /autograder/results/results.json.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -I -m grader.course.gradescope run --root "$ROOT" \\
+exec "$ROOT/venv/bin/python" -I -m grader gradescope-run --root "$ROOT" \\
     --hidden-visibility %(visibility)s --timeout %(timeout)s
 """
 
@@ -304,6 +277,3 @@ def build_bundle(out: Path, project: Path | None = None,
         raise OutputNotWritable(out, error.strerror or str(error)) from None
     return names
 
-
-if __name__ == "__main__":
-    sys.exit(main())

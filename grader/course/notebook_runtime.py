@@ -41,12 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import autotests
 from grader.contract import EXERCISE_NAMES, exercise_of
-from grader.grading.pytest_plugin import DETAILS, reference_functions, test_result
-from grader.grading.student import Opaque, Student, StudentFailure
+from grader.grading.pytest_plugin import TestInfo, reference_functions, result_of
+from grader.grading.student import SessionBase, Student
 from grader.reports.results import TestResult
 from grader.sandbox.client import Failure, Reply
 from grader.sandbox.limits import Limits
@@ -54,8 +53,6 @@ from grader.sandbox.wire import CappedOutput, Handle, WireError, decode, describ
 
 AUTOTESTS = Path(autotests.__file__).resolve().parent
 FIXTURES = ("student", "reference", "rng", "details")
-# The epoch of every cache made here: a kernel is never restarted under a test.
-EPOCH = 0
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,13 @@ class AutoTest:
     name: str
     points: float
     hidden: bool
+    hint: str
     question: str      # the first line of its docstring
+
+    @property
+    def info(self) -> TestInfo:
+        return TestInfo(nodeid=self.nodeid, name=self.name, points=self.points, hint=self.hint,
+                        hidden=self.hidden)
 
 
 def _marks(function) -> list:
@@ -93,10 +96,11 @@ def collect(exercise: str) -> tuple[AutoTest, ...]:
             continue  # imported from elsewhere: pytest would not collect it here either
         marks = _marks(function)
         points = next((m.args[0] for m in marks if m.name == "points"), 0)
+        hint = next((m.args[0] for m in marks if m.name == "hint"), "")
         doc = inspect.getdoc(function) or ""
         tests.append(AutoTest(
             nodeid=f"test_{exercise}.py::{name}", exercise=exercise, name=name,
-            points=float(points), hidden=any(m.name == "hidden" for m in marks),
+            points=float(points), hidden=any(m.name == "hidden" for m in marks), hint=hint,
             question=doc.splitlines()[0] if doc else ""))
     return tuple(tests)
 
@@ -142,36 +146,41 @@ def _plain(value):
     return decode(tree, buffers, np)
 
 
-class NotebookSession:
-    """What ``Student`` calls into: the notebook's functions, treated like a worker's."""
+class NotebookSession(SessionBase):
+    """A :class:`grader.grading.student.Session` over the notebook's functions: each call runs
+    here, in the kernel, and gives the Reply a worker would. Its epoch stays 0: a kernel is
+    never restarted under a test."""
 
     def __init__(self, namespace: dict, limits: Limits):
+        super().__init__()
         self.namespace = namespace
         self.limits = limits
-        self.transcript: list[Reply] = []
+        # The caches the notebook's functions made, by handle: the worker's handle table.
         self.kept: dict[int, object] = {}
         self.next_handle = 1
-
-    def _fail(self, failure: Failure, output: str = "", dropped: int = 0) -> StudentFailure:
-        self.transcript.append(Reply(failure=failure, output=output, output_dropped=dropped))
-        return StudentFailure(failure)
 
     def call(self, function: str, args: tuple, kwargs: dict, return_inputs: bool = False) -> Reply:
         contract = exercise_of(function)
         target = self.namespace.get(function)
         if target is None or not callable(target):
-            raise self._fail(Failure("missing",
-                                     f"{contract.name}.py defines no function {function}",
-                                     "AttributeError"))
-        sent = [self._outgoing(a) for a in args]
-        sent_kwargs = {k: self._outgoing(v) for k, v in kwargs.items()}
+            return self._settle(Reply(failure=Failure(
+                "missing", f"{contract.name}.py defines no function {function}",
+                "AttributeError")))
+        sent_args, sent_kwargs = self._send(args, kwargs)
+        keep = contract.function(function).opaque_results
+        return self._settle(self._run(target, function, sent_args, sent_kwargs, keep,
+                                      return_inputs))
+
+    def _run(self, target, function: str, args: tuple, kwargs: dict, keep: tuple[int, ...],
+             return_inputs: bool) -> Reply:
+        """What the worker would reply to this call: handles in ``args`` and in the value."""
         # What the worker receives: fresh copies, caches looked up by their handle.
-        sent, sent_kwargs = _plain([sent, sent_kwargs])
+        sent, sent_kwargs = _plain([list(args), kwargs])
         try:
             call_args = [self._resolve(a) for a in sent]
             call_kwargs = {k: self._resolve(v) for k, v in sent_kwargs.items()}
         except LookupError as error:
-            raise self._fail(Failure("error", str(error), "ProtocolError")) from None
+            return Reply(failure=Failure("error", str(error), "ProtocolError"))
         capture = CappedOutput(self.limits.output_chars)
         started = time.monotonic()
         with warnings.catch_warnings(record=True) as caught, \
@@ -181,20 +190,19 @@ class NotebookSession:
                 with _deadline(self.limits.wall_seconds):
                     value = target(*call_args, **call_kwargs)
             except NotImplementedError:
-                raise self._fail(Failure("not_implemented", f"{function} is not implemented yet",
-                                         "NotImplementedError"), *capture.take()) from None
+                return _failed(Failure("not_implemented", f"{function} is not implemented yet",
+                                       "NotImplementedError"), *capture.take())
             except _Deadline:
-                raise self._fail(Failure("timeout", f"{function} took longer than "
-                                         f"{self.limits.wall_seconds:g} s of wall-clock time"),
-                                 *capture.take()) from None
+                return _failed(Failure("timeout", f"{function} took longer than "
+                                       f"{self.limits.wall_seconds:g} s of wall-clock time"),
+                               *capture.take())
             except KeyboardInterrupt:
                 raise  # the person at the keyboard, not the student's code
             except BaseException as error:  # SystemExit too, as in the worker
-                raise self._fail(Failure("error", describe_error(error), type(error).__name__,
-                                         _traceback(error)), *capture.take()) from None
+                return _failed(Failure("error", describe_error(error), type(error).__name__,
+                                       _traceback(error)), *capture.take())
         seconds = time.monotonic() - started
         output, dropped = capture.take()
-        keep = contract.function(function).opaque_results
         if keep and type(value) in (tuple, list):
             value = type(value)(self._keep(item) if i in keep else item
                                 for i, item in enumerate(value))
@@ -202,27 +210,16 @@ class NotebookSession:
         try:
             value, after = _plain([value, after])
         except WireError as error:
-            raise self._fail(Failure("error", f"the result is {error}", "WireError"),
-                             output, dropped) from None
+            return _failed(Failure("error", f"the result is {error}", "WireError"),
+                           output, dropped)
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # a hostile value that breaks (or exits) while read
-            raise self._fail(Failure("error", "the result could not be read: "
-                                     + describe_error(error), "WireError"),
-                             output, dropped) from None
-        reply = Reply(value=self._incoming(value), output=output, output_dropped=dropped,
-                      warnings=[describe_error_warning(w) for w in caught[:20]], seconds=seconds,
-                      inputs_after=after if return_inputs else None)
-        self.transcript.append(reply)
-        return reply
-
-    def _outgoing(self, value):
-        if isinstance(value, Opaque):
-            if value.epoch != EPOCH:
-                raise self._fail(Failure("error", "a cache from before the worker was restarted "
-                                                  "cannot be used"))
-            return value.handle
-        return value
+            return _failed(Failure("error", "the result could not be read: "
+                                   + describe_error(error), "WireError"), output, dropped)
+        return Reply(value=value, output=output, output_dropped=dropped,
+                     warnings=[_describe_warning(w) for w in caught[:20]], seconds=seconds,
+                     inputs_after=after if return_inputs else None)
 
     def _resolve(self, value):
         if isinstance(value, Handle):
@@ -237,12 +234,9 @@ class NotebookSession:
         self.kept[handle.id] = value
         return handle
 
-    def _incoming(self, value):
-        if isinstance(value, Handle):
-            return Opaque(value, EPOCH)
-        if type(value) in (tuple, list):
-            return type(value)(self._incoming(v) for v in value)
-        return value
+
+def _failed(failure: Failure, output: str, dropped: int) -> Reply:
+    return Reply(failure=failure, output=output, output_dropped=dropped)
 
 
 def _traceback(error: BaseException) -> str:
@@ -251,46 +245,32 @@ def _traceback(error: BaseException) -> str:
     return "".join(lines)[-8000:]
 
 
-def describe_error_warning(w) -> str:
+def _describe_warning(w) -> str:
     return f"{getattr(w.category, '__name__', 'Warning')}: {str(w.message)[:500]}"
 
 
 # -- running one autotest -----------------------------------------------------------------
 
 
-class _Item:
-    """The part of a pytest item that ``grader.grading.pytest_plugin.test_result`` reads."""
-
-    def __init__(self, nodeid: str, name: str, marks: list):
-        self.nodeid = nodeid
-        self.name = name
-        self._marks = marks
-        self.stash = pytest.Stash()
-
-    def get_closest_marker(self, name: str, default=None):
-        return next((mark for mark in self._marks if mark.name == name), default)
-
-
-def _fixtures(function, item: _Item, session: NotebookSession) -> dict:
+def _fixtures(function, test: TestInfo, session: NotebookSession, details: dict) -> dict:
     values: dict[str, object] = {}
     for name in inspect.signature(function).parameters:
         if name == "student":
             session.transcript = []
             values[name] = Student(session)
         elif name == "reference":
-            if item.get_closest_marker("hidden") is None:
+            if not test.hidden:
                 raise RuntimeError("a public test may not use the reference solutions")
             reference = reference_functions()
             if reference is None:
                 raise RuntimeError("the reference solutions are not installed here")
             values[name] = reference
         elif name == "rng":
-            values[name] = np.random.default_rng(zlib.crc32(item.nodeid.encode()))
+            values[name] = np.random.default_rng(zlib.crc32(test.nodeid.encode()))
         elif name == "details":
-            item.stash[DETAILS] = {}
-            values[name] = item.stash[DETAILS]
+            values[name] = details
         else:
-            raise RuntimeError(f"{item.nodeid} asks for a fixture the notebook runtime does not "
+            raise RuntimeError(f"{test.nodeid} asks for a fixture the notebook runtime does not "
                                f"provide: {name} (known: {', '.join(FIXTURES)})")
     return values
 
@@ -299,8 +279,8 @@ def run_test(nodeid: str, namespace: dict, limits: Limits | None = None) -> Test
     """The result ``grader grade`` would record for ``nodeid``, with the notebook's functions."""
     test = find(nodeid)
     function = getattr(_module(test.exercise), test.name)
-    item = _Item(nodeid, test.name, _marks(function))
     session = NotebookSession(namespace, limits or Limits())
+    details: dict = {}
     error = None
     # Whatever the checks themselves print or warn stays out of the cell, as pytest's
     # capture keeps it out of a report; the student's own output is in the transcript.
@@ -308,12 +288,12 @@ def run_test(nodeid: str, namespace: dict, limits: Limits | None = None) -> Test
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            function(**_fixtures(function, item, session))
+            function(**_fixtures(function, test.info, session, details))
         except KeyboardInterrupt:
             raise
         except BaseException as raised:  # what pytest records for a test's call
             error = raised
-    return test_result(item, error, session.transcript)
+    return result_of(test.info, error, session.transcript, details)
 
 
 def describe(result: TestResult, hidden: bool) -> str:

@@ -6,21 +6,14 @@ from pathlib import Path
 
 import click
 
+from grader import api
+from grader.api import UnknownExercise
 from grader.contract import EXERCISE_NAMES
-from grader.errors import GraderError
-from grader.grading import runner
 from grader.grading.submission import load
 from grader.reports.results import SubmissionReport
-from grader.sandbox.isolation import choose
 
 MARKS = {"passed": ("ok", "green"), "partial": ("..", "yellow"), "failed": ("xx", "red"),
          "not_implemented": ("--", "blue"), "missing": ("??", "magenta")}
-
-
-class UnknownExercise(GraderError):
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"no exercise {name!r}; the exercises are {', '.join(EXERCISE_NAMES)}")
 
 
 def check(path: Path, exercise: str | None = None) -> SubmissionReport:
@@ -31,12 +24,10 @@ def check(path: Path, exercise: str | None = None) -> SubmissionReport:
     # exit 2, not a report that says "could not check".
     load(path)
     # A student checks their own code on their own machine: nothing to protect from it.
-    isolation, _ = choose("auto", accept_weak=True)
-    options = runner.Options(isolation=isolation, public_only=True,
-                             only_exercise=exercise)
-    reports: list[SubmissionReport] = []
-    runner.grade_in_process([path], options, reports.append)
-    return reports[0]
+    graded = api.grade([path], None, isolation="auto", accept_weak_isolation=True,
+                       public_only=True, exercise=exercise, discover=False)
+    assert graded.reports is not None  # graded in memory
+    return graded.reports[0]
 
 
 def render(report: SubmissionReport, color: bool) -> str:

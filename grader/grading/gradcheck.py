@@ -1,31 +1,11 @@
-"""Numerical gradient checks: Richardson-extrapolated central differences in float64.
+"""Numerical gradient checks: an analytic gradient against Richardson-extrapolated
+central differences in float64, coordinate by coordinate or along random directions.
 
 Pure functions: they never print and never change their inputs. ``f`` is any
 function from an array to a float (for a layer, the vector-Jacobian form
 ``sum(upstream * layer(x))`` turns its output into one number).
-
-How a derivative is estimated
------------------------------
-Along coordinate i the first step is ``h = STEP * max(1, |x_i|)``, and the quotient
-divides by the step actually taken, ``(x_i + h) - (x_i - h)`` in floating point. From
-the central differences D(h) and D(h/2), ``R = (4 D(h/2) - D(h)) / 3`` cancels the h^2
-term of the error and leaves O(h^4). Its truncation error is estimated by
-``|D(h) - D(h/2)|``, about three times the error of D(h/2) and far more than R's; its
-round-off by eps |f| / step per value, combined as R combines them (about
-``1.5 eps (|f(x+h)| + |f(x-h)|) / h``).
-
-The derivative has *settled* when that estimate is within SETTLE of the differences it
-compares, or within what round-off explains; or, from the third pair of steps on, when
-three successive R agree that closely (near a zero of f', as for J(x) = cos(sin(x^2) +
-3x^2) near 0, D is all h^2 term while R is already exact). If not, the step shrinks by
-SHRINK = 4 (four more evaluations), at most PAIRS = 13 times in all, down to 6e-8 h. A
-kink of f within h of x stops mattering once the step is below the distance to it; J at
-x = 300, whose period 2 pi / (6x) ~ 3.5e-3 is a hundred times shorter than the first
-step 0.3, settles at the ninth pair. While the step is too long for f the differences
-jump about, and two of them can agree by chance; so a spread that fell more than
-10 SHRINK^2 times since the previous pair (once the step is short enough it falls
-SHRINK^2 times a pair) does not count. A smooth function settles at the first pair:
-4 evaluations of f.
+How each derivative is estimated, with its truncation and round-off error, and the
+numbers STEP, SETTLE and SAFETY, are in :mod:`grader.grading.central_differences`.
 
 A coordinate passes when
 
@@ -40,26 +20,14 @@ the displacement actually taken (v, up to the rounding of x + h v).
 
 The numbers
 -----------
-STEP = 1e-3: R's truncation error grows like h^4 and round-off like eps / h; they
-balance near eps^(1/5) ~ 7e-4, where both are ~1e-13 of the derivative of a function
-that varies on the scale max(1, |x|); scaling by |x| keeps the step far above the
-spacing of floats near x. SETTLE = 1e-5: a derivative is compared only once its
-truncation estimate is below 1e-5 of the values involved (or at round-off level), and
-its round-off below 1e-5 of the gradient's scale, so the estimated-error term adds at
-most 4e-5 of the derivative plus 5e-5 of the largest one: 25 times below the smallest
-mistake the checker must catch, a 1e-3 relative error (the catalogue's factors 2 and N,
-sign flips, a missing s(1 - s) <= 1/4 and dropped branches of 1/4 or more are far
-larger). Past the caps a coordinate fails; it never passes on a wide tolerance.
-SAFETY = 4: the round-off estimate counts one ulp per value of f, and a numpy
-expression is off by a few; the truncation side needs no margin of its own (it is
-already about three times the error of D(h/2)). RTOL = 1e-6 covers what the estimates
-do not see, chiefly round-off in the analytic gradient itself (1e-16 per operation,
-amplified by cancellation in sums): ten orders of magnitude of room for that, three
-below the smallest mistake. ATOL = 1e-12 covers gradients that are zero up to their
-own round-off (a few ulps of O(1) terms, ~1e-15) and objectives whose |f| understates
-their round-off through cancellation; it is five times the resolution of central
-differences of an O(1) function (eps / STEP ~ 2e-13), so it hides nothing the check
-could otherwise resolve, and it is 1e9 times below the course's gradients.
+RTOL = 1e-6 covers what the estimates do not see, chiefly round-off in the analytic
+gradient itself (1e-16 per operation, amplified by cancellation in sums): ten orders of
+magnitude of room for that, three below the smallest mistake. ATOL = 1e-12 covers
+gradients that are zero up to their own round-off (a few ulps of O(1) terms, ~1e-15) and
+objectives whose |f| understates their round-off through cancellation; it is five times
+the resolution of central differences of an O(1) function (eps / STEP ~ 2e-13), so it
+hides nothing the check could otherwise resolve, and it is 1e9 times below the course's
+gradients.
 
 Limits. A derivative far below the gradient's scale is seen only to within its noise,
 up to ATOL + 60 eps |f| / h: J at x = 1e-8 (derivative 3e-23, noise ~1e-12) passes,
@@ -80,17 +48,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STEP = 1e-3
+from grader.grading.central_differences import (
+    SAFETY,
+    SETTLE,
+    STEP,
+    Estimate,
+    NotANumber,
+    Objective,
+    along_axis,
+    along_direction,
+    axis_step,
+    differentiate,
+    estimate_gradient,
+)
+
 RTOL = 1e-6
 ATOL = 1e-12
-SAFETY = 4.0
-SETTLE = 1e-5
-SHRINK = 4.0
-PAIRS = 13
-
-EPS = float(np.finfo(np.float64).eps)
-
-Objective = Callable[[np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -111,176 +84,6 @@ class GradCheck:
     allowed: float
     reason: str = ""
     numeric_error: float = 0.0
-
-
-@dataclass(frozen=True)
-class NumericalGradient:
-    """Central-difference gradient with, per coordinate, its estimated error
-    (truncation + round-off) and whether it settled; ``value`` is NaN where f was never
-    finite."""
-
-    value: np.ndarray
-    error: np.ndarray
-    settled: np.ndarray
-
-
-class NotANumber(ValueError):
-    """f returned something that is not one number (an array of several, a string)."""
-
-    def __init__(self, shape: tuple[int, ...] | None):
-        self.shape = shape
-        super().__init__("f returned " + (f"an array of shape {shape}" if shape is not None
-                                          else "something that is not a number")
-                         + ", not one number")
-
-
-@dataclass(frozen=True)
-class _Estimate:
-    value: float        # the extrapolated derivative; NaN if f was never finite
-    projected: float    # the analytic gradient combined the same way (directions)
-    truncation: float
-    roundoff: float
-    settled: bool
-    finite: bool        # f was finite at some pair of steps
-
-    @property
-    def error(self) -> float:
-        return self.truncation + self.roundoff
-
-
-@dataclass(frozen=True)
-class _Level:
-    difference: float   # the central difference quotient D
-    noise: float        # its round-off estimate
-    projected: float
-    span: float         # the step between the two points, as taken
-
-
-def _number(value) -> float:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise NotANumber(None) from error
-    if array.size != 1:
-        raise NotANumber(array.shape)
-    return float(array.reshape(()))
-
-
-def _extrapolate(coarse: _Level, fine: _Level) -> tuple[float, float, float]:
-    """R, its round-off and the projection, for the steps as actually taken (their
-    ratio is 2 only up to rounding of x + h)."""
-    rho = (coarse.span / fine.span) ** 2
-    return ((rho * fine.difference - coarse.difference) / (rho - 1),
-            (rho * fine.noise + coarse.noise) / (rho - 1),
-            (rho * fine.projected - coarse.projected) / (rho - 1))
-
-
-def _ratio(estimate: float, allowance: float) -> float:
-    if estimate == 0:
-        return 0.0
-    return estimate / allowance if allowance > 0 else float("inf")
-
-
-def _differentiate(sample: Callable[[float], tuple[float, float, float, float]],
-                   step: float) -> _Estimate:
-    """Shrink the step until the extrapolated central difference settles.
-
-    ``sample(t)`` returns f at the two points t apart on either side, the distance
-    between them as taken, and the analytic gradient projected on that displacement.
-    """
-    best: tuple[float, _Estimate] | None = None
-    previous: list[float] = []   # R of the last usable pairs of steps, newest last
-    previous_spread = float("inf")
-    for k in range(PAIRS):
-        coarse, fine = (_level(sample, step / SHRINK ** k / halves) for halves in (1, 2))
-        if coarse is None or fine is None:
-            previous.clear()
-            previous_spread = float("inf")
-            continue
-        value, roundoff, projected = _extrapolate(coarse, fine)
-        spread = abs(fine.difference - coarse.difference)
-        candidates = []
-        # Once the step is short enough the spread falls SHRINK^2 times a pair; a far
-        # steeper fall is two differences crossing by chance while the step is still too
-        # long for f (J at large x). The first pair has no history to judge by.
-        if previous_spread == float("inf") or spread * 10 * SHRINK ** 2 >= previous_spread:
-            candidates.append((spread, SETTLE * max(abs(fine.difference), abs(coarse.difference))
-                               + SAFETY * roundoff))
-        previous_spread = spread
-        if len(previous) >= 2:
-            # Two successive extrapolations can agree by chance while the step is still
-            # too long for f (J at large x): three in a row cannot.
-            values = [*previous[-2:], value]
-            candidates.append((max(values) - min(values),
-                               SETTLE * max(map(abs, values)) + SAFETY * roundoff))
-        ratio, truncation = min(((_ratio(e, a), e) for e, a in candidates),
-                                default=(float("inf"), spread))
-        estimate = _Estimate(value, projected, truncation, roundoff, ratio <= 1.0, True)
-        if estimate.settled:
-            return estimate
-        if best is None or ratio < best[0]:
-            best = (ratio, estimate)
-        previous.append(value)
-    if best is None:
-        return _Estimate(float("nan"), float("nan"), float("inf"), float("inf"), False, False)
-    return best[1]
-
-
-def _level(sample: Callable[[float], tuple[float, float, float, float]], t: float) -> _Level | None:
-    plus, minus, span, projected = sample(t)
-    if not (np.isfinite(plus) and np.isfinite(minus) and span > 0):
-        return None
-    return _Level((plus - minus) / span, EPS * (abs(plus) + abs(minus)) / span, projected, span)
-
-
-def _along_axis(f: Objective, x: np.ndarray, index: tuple[int, ...]):
-    def sample(t: float) -> tuple[float, float, float, float]:
-        up, down = x[index] + t, x[index] - t
-        point = x.copy()   # a fresh copy each time: f may write into what it gets
-        point[index] = up
-        plus = _number(f(point))
-        point = x.copy()
-        point[index] = down
-        minus = _number(f(point))
-        return plus, minus, float(up - down), 0.0
-    return sample
-
-
-def _along_direction(f: Objective, x: np.ndarray, v: np.ndarray, analytic: np.ndarray):
-    def sample(t: float) -> tuple[float, float, float, float]:
-        up, down = x + t * v, x - t * v
-        # D estimates the derivative along the displacement actually taken, which is
-        # t v only up to the rounding of each x_j + t v_j.
-        projected = float(np.sum(analytic * ((up - down) / (2 * t))))
-        return _number(f(up)), _number(f(down)), 2 * t, projected
-    return sample
-
-
-def _axis_step(x: np.ndarray, index: tuple[int, ...]) -> float:
-    return STEP * max(1.0, abs(float(x[index])))
-
-
-def _estimate_gradient(f: Objective, x: np.ndarray) -> dict[tuple[int, ...], _Estimate]:
-    return {index: _differentiate(_along_axis(f, x, index), _axis_step(x, index))
-            for index in np.ndindex(*x.shape)}
-
-
-def numerical_gradient_with_error(f: Objective, x) -> NumericalGradient:
-    """The gradient of scalar ``f`` at ``x`` with its estimated error, coordinate by coordinate."""
-    x = np.array(x, dtype=np.float64)  # our own copy: the caller's array is never touched
-    with np.errstate(all="ignore"):
-        estimates = _estimate_gradient(f, x)
-    value, error = np.empty(x.shape), np.empty(x.shape)
-    settled = np.zeros(x.shape, dtype=bool)
-    for index, estimate in estimates.items():
-        value[index], error[index] = estimate.value, estimate.error
-        settled[index] = estimate.settled
-    return NumericalGradient(value, error, settled)
-
-
-def numerical_gradient(f: Objective, x) -> np.ndarray:
-    """The central-difference gradient of scalar ``f`` at ``x`` (NaN where f is not finite)."""
-    return numerical_gradient_with_error(f, x).value
 
 
 def vjp_objective(layer: Callable[[np.ndarray], np.ndarray], upstream: np.ndarray):
@@ -321,7 +124,7 @@ class _Verdict:
                          self.allowed, self.reason, self.numeric_error)
 
 
-def _judge(index: tuple[int, ...], analytic: float, estimate: _Estimate,
+def _judge(index: tuple[int, ...], analytic: float, estimate: Estimate,
            scale: float) -> _Verdict:
     numeric = estimate.value
     if not estimate.finite:
@@ -340,7 +143,7 @@ def _judge(index: tuple[int, ...], analytic: float, estimate: _Estimate,
                     bool(difference <= allowed))
 
 
-def _verdict(compared: list[tuple[tuple[int, ...], float, _Estimate]]) -> GradCheck:
+def _verdict(compared: list[tuple[tuple[int, ...], float, Estimate]]) -> GradCheck:
     """Judge every (index, analytic, estimate) and report the worst."""
     if not compared:
         return GradCheck(True, None, None, None, 0.0, 0.0)
@@ -376,12 +179,12 @@ def _not_finite(analytic: np.ndarray, f: Objective, x: np.ndarray) -> GradCheck 
     if len(bad) == 0:
         return None
     index = tuple(int(i) for i in bad[0])
-    estimate = _differentiate(_along_axis(f, x, index), _axis_step(x, index))
+    estimate = differentiate(along_axis(f, x, index), axis_step(x, index))
     return GradCheck(False, index, float(analytic[index]), estimate.value, float("inf"),
                      0.0, f"the gradient is {analytic[index]} here", estimate.error)
 
 
-def check_gradient(analytic, f: Objective, x) -> GradCheck:
+def check_coordinates(analytic, f: Objective, x) -> GradCheck:
     """Compare an analytic gradient with central differences of ``f`` at ``x``, per coordinate."""
     analytic, x, refused = _prepare(analytic, x)
     if refused is not None:
@@ -392,7 +195,7 @@ def check_gradient(analytic, f: Objective, x) -> GradCheck:
             if failed is not None:
                 return failed
             compared = [(index, float(analytic[index]), estimate)
-                        for index, estimate in _estimate_gradient(f, x).items()]
+                        for index, estimate in estimate_gradient(f, x).items()]
         except NotANumber as error:
             return _failure(str(error))
     return _verdict(compared)
@@ -410,7 +213,7 @@ def check_directions(analytic, f: Objective, x, rng: np.random.Generator,
     if refused is not None:
         return refused
     step = STEP * max(1.0, float(np.max(np.abs(x)))) if x.size else STEP
-    compared: list[tuple[tuple[int, ...], float, _Estimate]] = []
+    compared: list[tuple[tuple[int, ...], float, Estimate]] = []
     with np.errstate(all="ignore"):
         try:
             failed = _not_finite(analytic, f, x)
@@ -419,7 +222,7 @@ def check_directions(analytic, f: Objective, x, rng: np.random.Generator,
             for k in range(directions if x.size else 0):
                 v = rng.standard_normal(x.shape)
                 v /= np.linalg.norm(v) or 1.0
-                estimate = _differentiate(_along_direction(f, x, v, analytic), step)
+                estimate = differentiate(along_direction(f, x, v, analytic), step)
                 projected = (estimate.projected if estimate.finite
                              else float(np.sum(analytic * v)))
                 compared.append(((k,), projected, estimate))
@@ -428,14 +231,14 @@ def check_directions(analytic, f: Objective, x, rng: np.random.Generator,
     return _verdict(compared)
 
 
-def check(analytic, f: Objective, x, coordinates_up_to: int = 8,
-          directions: int = 4) -> GradCheck:
+def check_gradient(analytic, f: Objective, x, coordinates_up_to: int = 8,
+                   directions: int = 4) -> GradCheck:
     """Per coordinate for small inputs (the report can say which one is wrong), along a
     few fixed random directions for larger ones (four evaluations per direction instead
     of four per coordinate). The directions are seeded by the input's shape, so every
     submission is checked along the same ones."""
     x = np.asarray(x, dtype=np.float64)
     if x.size <= coordinates_up_to:
-        return check_gradient(analytic, f, x)
+        return check_coordinates(analytic, f, x)
     rng = np.random.default_rng(list(x.shape))
     return check_directions(analytic, f, x, rng, directions=directions)

@@ -16,9 +16,10 @@ import functools
 import importlib
 import types
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from grader.grading.compare import GradeFailure
 from grader.grading.memo import memoized
 from grader.grading.student import Student, StudentFailure, StudentSession
 from grader.reports.results import TestResult
+from grader.sandbox.client import Reply
 from grader.sandbox.isolation import Isolation, choose
 from grader.sandbox.limits import Limits
 
@@ -167,55 +169,65 @@ def exercise_of_item(item: pytest.Item) -> str:
     return item.path.stem.removeprefix("test_")  # the test module's name: test_<exercise>
 
 
-class ReportedItem(Protocol):
-    """The part of a test item that :func:`test_result` reads: a pytest item, or the
-    notebook runtime's stand-in for one."""
+@dataclass(frozen=True)
+class TestInfo:
+    """What a test's result says of the test itself: its name and its marks."""
 
+    __test__ = False  # a class named Test*, imported into test modules: not a test class
+
+    nodeid: str
     name: str
-    stash: pytest.Stash
+    points: float  # its points(n) mark; 0 without one
+    hint: str      # its hint(text) mark; "" without one
+    hidden: bool
 
-    def get_closest_marker(self, name: str) -> pytest.Mark | None: ...
+    @classmethod
+    def of(cls, item: pytest.Item) -> TestInfo:
+        points = item.get_closest_marker("points")
+        hint = item.get_closest_marker("hint")
+        return cls(nodeid=item.nodeid, name=item.name,
+                   points=float(points.args[0]) if points else 0.0,
+                   hint=hint.args[0] if hint else "",
+                   hidden=item.get_closest_marker("hidden") is not None)
 
 
-def test_result(item: ReportedItem, error: BaseException | None, transcript) -> TestResult:
-    """The result of one test, from the exception its call ended with (None: it passed)."""
-    points = item.get_closest_marker("points")
-    hint = item.get_closest_marker("hint")
+def result_of(test: TestInfo, error: BaseException | None, transcript: Sequence[Reply],
+              filled_in: dict) -> TestResult:
+    """The result of one test, from the exception its call ended with (None: it passed), the
+    replies of its calls and what it put in its ``details`` fixture."""
     common: dict[str, Any] = {
-        "name": item.name,
-        "max_score": float(points.args[0]) if points else 0.0,
-        "visibility": "hidden" if item.get_closest_marker("hidden") else "visible",
+        "name": test.name,
+        "max_score": test.points,
+        "visibility": "hidden" if test.hidden else "visible",
     }
     details = _transcript_details(transcript)
-    filled_in: dict = item.stash.get(DETAILS, {})
     details.update(filled_in)
     if error is None:
         return TestResult(status="passed", details=details, **common)
-    default_hint = hint.args[0] if hint else ""
     if isinstance(error, StudentFailure):
         failure = error.failure
         if failure.traceback:
             details["traceback"] = failure.traceback
         return TestResult(status=failure.status, message=failure.message,
-                          hint=(default_hint if failure.status in ("error", "timeout", "crashed")
+                          hint=(test.hint if failure.status in ("error", "timeout", "crashed")
                                 else ""),
                           details=details, **common)
     if isinstance(error, GradeFailure):
         details.update(error.details)
         return TestResult(status="failed", message=error.message,
-                          hint=error.hint or default_hint, misconception=error.misconception,
+                          hint=error.hint or test.hint, misconception=error.misconception,
                           details=details, **common)
     if isinstance(error, (AssertionError, pytest.fail.Exception)):
         message = str(error).strip().splitlines()[0] if str(error).strip() else "wrong result"
-        return TestResult(status="failed", message=message, hint=default_hint,
+        return TestResult(status="failed", message=message, hint=test.hint,
                           details=details, **common)
     details["grader_exception"] = f"{type(error).__name__}: {error}"
     return TestResult(status="error",
                       message=f"the result could not be checked ({type(error).__name__}: {error})",
-                      hint=default_hint, details=details, **common)
+                      hint=test.hint, details=details, **common)
 
 
-def _transcript_details(transcript) -> dict:
+def _transcript_details(transcript: Sequence[Reply]) -> dict:
     details: dict = {}
     warnings = [w for reply in transcript for w in reply.warnings]
     if warnings:
@@ -255,5 +267,6 @@ def pytest_runtest_makereport_record(item: pytest.Item, call: pytest.CallInfo):
     transcript = graded.session.transcript
     if call.when == "call" or (call.when == "setup" and report.failed):
         error = call.excinfo.value if call.excinfo is not None else None
-        graded.results.append((exercise_of_item(item), test_result(item, error, transcript)))
+        result = result_of(TestInfo.of(item), error, transcript, item.stash.get(DETAILS, {}))
+        graded.results.append((exercise_of_item(item), result))
     return report

@@ -6,7 +6,9 @@ test against each, so collection and the reference's seeded results are paid onc
 process, not once per submission. ``grade`` runs ``jobs`` grading processes (one at
 least, never the caller itself), each under its own memory bound, sharing a queue of
 submissions. Each submission's report is validated and written to disk as
-soon as it is done; only a one-line summary travels back.
+soon as it is done; only a one-line summary travels back. In memory (``grade_in_memory``)
+nothing is written: the report object itself travels back on that queue, which links our
+own processes only (the no-pickle rule is about the student's wire, untouched).
 """
 
 from __future__ import annotations
@@ -39,19 +41,25 @@ from grader.reports.results import (
     SubmissionInfo,
     SubmissionReport,
     TestResult,
+    to_dict,
 )
 from grader.sandbox.client import WorkerUnavailable
 from grader.sandbox.forkserver import Zygote
-from grader.sandbox.isolation import Isolation
-from grader.sandbox.limits import Limits
+from grader.sandbox.isolation import Isolation, choose
+from grader.sandbox.limits import Limits, bound_grading_memory
 
 AUTOTESTS = Path(autotests.__file__).resolve().parent
+
+
+def _default_isolation() -> Isolation:
+    # The CLI's default. A default cannot ask for consent to weak isolation: api.grade does.
+    return choose("auto", accept_weak=True)[0]
 
 
 @dataclass(frozen=True)
 class Options:
     limits: Limits = field(default_factory=Limits)
-    isolation: Isolation = field(default_factory=lambda: Isolation("basic"))
+    isolation: Isolation = field(default_factory=_default_isolation)
     public_only: bool = False
     only_exercise: str | None = None
     jobs: int = 1
@@ -62,7 +70,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Summary:
-    """The line a batch prints for one submission; the report itself is on disk."""
+    """The line a batch prints for one submission; its report is on disk or in memory."""
 
     id: str
     status: str
@@ -113,10 +121,11 @@ class Interrupted(GraderError):
 
     exit_code = 130
 
-    def __init__(self, graded: int, total: int, out_dir: Path):
+    def __init__(self, graded: int, total: int, out_dir: Path | None):
         self.graded, self.total, self.out_dir = graded, total, out_dir
-        super().__init__(f"interrupted: {graded} of {total} submission(s) graded, their reports "
-                         f"are in {out_dir}; run the same command with --resume to grade the rest")
+        where = (f", their reports are in {out_dir}; run the same command with --resume to "
+                 "grade the rest") if out_dir is not None else ""
+        super().__init__(f"interrupted: {graded} of {total} submission(s) graded{where}")
 
 
 class GradingProcessDied(GraderError):
@@ -249,14 +258,6 @@ def grade_in_process(paths: Iterable[Path], options: Options,
         raise RuntimeError(f"the autotests could not be collected (pytest exit code {code})")
 
 
-def _queue_paths(queue) -> Iterator[Path]:
-    while True:
-        path = queue.get()
-        if path is None:
-            return
-        yield path
-
-
 def _die_with_parent() -> None:
     """Ask the kernel to kill this process when the grader that started it dies (Linux)."""
     try:
@@ -267,18 +268,33 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(tasks, done, options: Options, out_dir: str) -> None:
-    from grader.sandbox.limits import bound_grading_memory
+OnReport = Callable[[SubmissionReport], None]
 
+
+def _child(tasks, done, options: Options, out_dir: Path | None, in_child: OnReport | None) -> None:
     _die_with_parent()
     signal.signal(signal.SIGTERM, _interrupt)
     bound_grading_memory()  # whatever a submission sends, this process stays bounded
+    current = -1  # the index of the path being graded: reports come back in input order
+
+    def paths() -> Iterator[Path]:
+        nonlocal current
+        for index, path in iter(tasks.get, None):
+            current = index
+            yield path
 
     def on_report(report: SubmissionReport) -> None:
-        done.put(summarize(report, store.write(report, Path(out_dir))))
+        # Validated in memory too: an invalid report becomes a failed one (deliver), and
+        # to_dict refuses all but plain values, so what goes on the queue pickles.
+        if out_dir is None:
+            store.validate(to_dict(report), report.submission.id)
+        path = None if out_dir is None else store.write(report, out_dir)
+        if in_child is not None:
+            in_child(report)
+        done.put((current, summarize(report, path), report if out_dir is None else None))
 
     with contextlib.suppress(KeyboardInterrupt):
-        grade_in_process(_queue_paths(tasks), options, on_report)
+        grade_in_process(paths(), options, on_report)
 
 
 def clear_stale_temporaries(out_dir: Path) -> None:
@@ -309,45 +325,54 @@ def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[S
 
 
 def grade(paths: list[Path], out_dir: Path, options: Options,
-          on_summary: Callable[[Summary], None] = lambda s: None) -> list[Summary]:
+          on_summary: Callable[[Summary], None] = lambda s: None, *,
+          in_child: OnReport | None = None) -> list[Summary]:
     """Grade ``paths`` into ``out_dir``, ``options.jobs`` at a time; summaries in input order.
 
+    ``in_child``, if given, is called in the grading process with each report right after
+    its JSON is written (or validated, in memory); forked, it may be any closure.
     SIGINT or SIGTERM stops the batch cleanly: every worker is killed, the reports
     already written stay, and Interrupted says how far it got.
     """
-    summaries: dict[str, Summary] = {}
     clear_stale_temporaries(out_dir)
+    return [summary for summary, _ in _grade(paths, out_dir, options, on_summary, in_child)]
 
-    def record(summary: Summary) -> None:
-        summaries[summary.report_path or summary.id] = summary
-        on_summary(summary)
 
+def grade_in_memory(paths: list[Path], options: Options, on_summary=lambda s: None, *,
+                    in_child: OnReport | None = None) -> list[SubmissionReport]:
+    """Grade ``paths`` as ``grade`` does, writing nothing: the reports in input order."""
+    return [report for _, report in _grade(paths, None, options, on_summary, in_child)
+            if report is not None]  # never None: nothing was written
+
+
+def _grade(paths: list[Path], out_dir: Path | None, options: Options, on_summary,
+           in_child: OnReport | None) -> list[tuple[Summary, SubmissionReport | None]]:
+    outcomes: dict[int, tuple[Summary, SubmissionReport | None]] = {}
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
         if paths:
             # Always in grading processes of their own, even one: each runs under its own
             # memory bound, and whatever happens to it, this process is untouched.
-            _grade_in_children(paths, out_dir, options, record)
+            _grade_in_children(paths, out_dir, options, in_child, outcomes, on_summary)
     except KeyboardInterrupt:
-        raise Interrupted(len(summaries), len(paths), out_dir) from None
+        raise Interrupted(len(outcomes), len(paths), out_dir) from None
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
-    order = {str(out_dir / f"{p.stem if p.is_file() else p.name}.json"): i
-             for i, p in enumerate(paths)}
-    return sorted(summaries.values(), key=lambda s: order.get(s.report_path or "", len(order)))
+    return [outcomes[index] for index in sorted(outcomes)]
 
 
-def _grade_in_children(paths: list[Path], out_dir: Path, options: Options, record) -> None:
+def _grade_in_children(paths: list[Path], out_dir: Path | None, options: Options,
+                       in_child: OnReport | None, outcomes: dict, on_summary) -> None:
     context = multiprocessing.get_context("fork")
     tasks, done = context.Queue(), context.Queue()
     jobs = min(options.jobs, len(paths))
-    for path in paths:
-        tasks.put(path)
+    for index, path in enumerate(paths):
+        tasks.put((index, path))
     for _ in range(jobs):
         tasks.put(None)
-    children = [context.Process(target=_child, args=(tasks, done, options, str(out_dir)),
+    children = [context.Process(target=_child, args=(tasks, done, options, out_dir, in_child),
                                 daemon=True) for _ in range(jobs)]
     for child in children:
         child.start()
@@ -355,12 +380,13 @@ def _grade_in_children(paths: list[Path], out_dir: Path, options: Options, recor
     try:
         while received < len(paths):
             try:
-                summary = done.get(timeout=0.5)
+                index, summary, report = done.get(timeout=0.5)
             except queue.Empty:
                 if not any(child.is_alive() for child in children) and done.empty():
                     raise GradingProcessDied(received, len(paths)) from None
                 continue
-            record(summary)
+            outcomes[index] = (summary, report)
+            on_summary(summary)
             received += 1
     finally:
         for child in children:

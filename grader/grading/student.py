@@ -1,7 +1,9 @@
 """The trusted side's view of one submission: calls into its worker, as plain functions.
 
 Tests get a :class:`Student` and call ``student.sigmoid(z)`` as if the student's
-function were here. The call crosses to the worker; what comes back is plain data.
+function were here. The call goes to a :class:`Session`: here the submission's worker
+(:class:`StudentSession`); in an nbgrader notebook, the notebook's own functions
+(``grader.course.notebook_runtime``). What comes back is plain data.
 Anything that went wrong on the other side arrives as a :class:`StudentFailure`
 carrying the status for the report (error, timeout, crashed, not_implemented,
 missing). A worker that dies is replaced for the next call; a module whose import
@@ -41,21 +43,83 @@ class Opaque:
     epoch: int
 
 
-class StudentSession:
+class Session(Protocol):
+    """Where a :class:`Student`'s calls run: a :class:`StudentSession` (the submission in its
+    worker) or the notebook runtime's ``NotebookSession`` (the notebook's own functions, in
+    nbgrader's kernel). Tests must not be able to tell which.
+
+    Values cross as plain data, both ways. A result the contract marks opaque (a cache the
+    student's code keeps for a later call) stays on the student's side: the reply holds an
+    :class:`Opaque` in its place, which a test passes back as an argument as it is. An
+    Opaque carries the ``epoch`` of the student's side that holds its value; a session
+    refuses one of another epoch, whose value went away with the side that held it.
+    """
+
+    @property
+    def epoch(self) -> int: ...
+
+    # Every reply since the current test began, failed calls included: whoever gives a test
+    # its Student empties it, and reports what the student's code printed and warned from it.
+    transcript: list[Reply]
+
+    def call(self, function: str, args: tuple, kwargs: dict,
+             return_inputs: bool = False) -> Reply:
+        """Run the student's ``function`` of the contract: its Reply, with the value (and, if
+        asked for, the arguments as the call left them), or a StudentFailure."""
+
+
+class SessionBase:
+    """What every :class:`Session` does on the trusted side, wherever the student's code runs:
+    Opaque values out as handles, replies recorded and turned into values or failures."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.transcript: list[Reply] = []
+
+    def _send(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments as the student's side takes them: each Opaque as its handle."""
+        return (tuple(self._outgoing(a) for a in args),
+                {k: self._outgoing(v) for k, v in kwargs.items()})
+
+    def _settle(self, reply: Reply) -> Reply:
+        """``reply`` recorded, then raised as a StudentFailure or given back with Opaques for
+        its handles."""
+        self.transcript.append(reply)
+        if reply.failure is not None:
+            raise StudentFailure(reply.failure)
+        reply.value = self._incoming(reply.value)
+        return reply
+
+    def _outgoing(self, value):
+        if isinstance(value, Opaque):
+            if value.epoch != self.epoch:
+                raise StudentFailure(Failure(
+                    "error", "a cache from before the worker was restarted cannot be used"))
+            return value.handle
+        return value
+
+    def _incoming(self, value):
+        if isinstance(value, Handle):
+            return Opaque(value, self.epoch)
+        if type(value) in (tuple, list):
+            return type(value)(self._incoming(v) for v in value)
+        return value
+
+
+class StudentSession(SessionBase):
     """One submission's calls, over as many workers as its crashes make necessary."""
 
     def __init__(self, submission: Submission, limits: Limits, isolation: Isolation,
                  zygote=None):
+        super().__init__()
         self.submission = submission
         self.limits = limits
         self.isolation = isolation
         self.zygote = zygote
         self.worker: WorkerClient | None = None
-        self.epoch = 0
         self.imported: set[str] = set()
         self.dead_modules: dict[str, Failure] = {}
         self.restarts = 0
-        self.transcript: list[Reply] = []  # replies since the current test began
         self.integrity: list[dict] = []     # what the worker's guard refused, in order
 
     def close(self) -> None:
@@ -118,44 +182,15 @@ class StudentSession:
     def call(self, function: str, args: tuple, kwargs: dict, return_inputs: bool = False) -> Reply:
         contract = exercise_of(function)
         self._module_ready(contract.name)
-        sent_args = tuple(self._outgoing(a) for a in args)
-        sent_kwargs = {k: self._outgoing(v) for k, v in kwargs.items()}
+        sent_args, sent_kwargs = self._send(args, kwargs)
         keep = contract.function(function).opaque_results
         try:
             reply = self._worker().call(contract.name, function, sent_args, sent_kwargs,
                                         keep=keep, return_inputs=return_inputs)
         except WorkerDied as died:
             self._discard_worker()
-            self.transcript.append(Reply(failure=died.failure))
-            raise StudentFailure(died.failure) from None
-        self.transcript.append(reply)
-        if reply.failure is not None:
-            raise StudentFailure(reply.failure)
-        reply.value = self._incoming(reply.value)
-        return reply
-
-    def _outgoing(self, value):
-        if isinstance(value, Opaque):
-            if value.epoch != self.epoch:
-                raise StudentFailure(Failure(
-                    "error", "a cache from before the worker was restarted cannot be used"))
-            return value.handle
-        return value
-
-    def _incoming(self, value):
-        if isinstance(value, Handle):
-            return Opaque(value, self.epoch)
-        if type(value) in (tuple, list):
-            return type(value)(self._incoming(v) for v in value)
-        return value
-
-
-class Session(Protocol):
-    """What a :class:`Student` calls into: a :class:`StudentSession` (the submission in its
-    worker) or the notebook runtime's ``NotebookSession`` (the notebook's functions)."""
-
-    def call(self, function: str, args: tuple, kwargs: dict,
-             return_inputs: bool = False) -> Reply: ...
+            reply = Reply(failure=died.failure)
+        return self._settle(reply)
 
 
 class Student:

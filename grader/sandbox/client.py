@@ -15,7 +15,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -26,31 +25,27 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-import exercises
 from grader.errors import EXIT_NOT_GRADED, GraderError
-from grader.sandbox import program, wire
+from grader.sandbox import wire
+from grader.sandbox.deadlines import wait_for, write_before
+from grader.sandbox.evidence import drain_refusals
+from grader.sandbox.exits import describe_exit
 from grader.sandbox.inside.zygote import kill_family
-from grader.sandbox.isolation import NOBODY, Isolation, native_dirs, site_package_dirs, stdlib_dirs
+from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import Limits
+from grader.sandbox.staging import (
+    CLEAN_ENV,
+    give_home_to_worker,
+    guard_config,
+    numpy_locations,
+    stage,
+    stage_submission,
+    walls_config,
+)
 from grader.sandbox.wire import WireError
 
 if TYPE_CHECKING:  # forkserver imports this module
     from grader.sandbox.forkserver import ForkedProcess
-
-PROVIDED = Path(exercises.__file__).resolve().parent / "provided.py"
-# Threads of BLAS libraries: one, so that limits and timings mean what they say.
-CLEAN_ENV = {
-    "PATH": "/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
-    "HOME": "/nonexistent",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONIOENCODING": "utf-8",
-}
 
 # What the grader keeps of a reply's strings, whatever the worker sent: the worker's own
 # caps with a little room (it keeps 2,000 characters of an exception and a short prefix,
@@ -62,15 +57,6 @@ MAX_TRACEBACK_CHARS = 8000
 MAX_WARNINGS = 20
 MAX_WARNING_CHARS = 600
 CUT = " [cut]"
-# Evidence: the guard writes each refusal as one packet on a socket that only the grader
-# reads. A record is {"event": at most 64 characters, "detail": at most 200}, ASCII JSON
-# of at most 3.3 KB; a submission's report keeps at most 100. One drain reads at most
-# MAX_EVIDENCE_PACKETS packets (junk included) and never waits.
-MAX_EVENT_CHARS = 64
-MAX_DETAIL_CHARS = 200
-MAX_RECORD_BYTES = 4096
-MAX_REFUSALS = 100
-MAX_EVIDENCE_PACKETS = 1000
 # What of the worker's stderr a crash report quotes.
 STDERR_BYTES = 4096
 
@@ -115,89 +101,6 @@ class WorkerDied(Exception):
     def __init__(self, failure: Failure):
         self.failure = failure
         super().__init__(failure.message)
-
-
-def forbidden_paths() -> list[Path]:
-    """The folders of the reference, the autotests and the grader, wherever installed."""
-    import autotests
-    import grader
-
-    folders = [Path(autotests.__file__).resolve().parent, Path(grader.__file__).resolve().parent]
-    try:
-        import solutions
-
-        folders.append(Path(solutions.__file__).resolve().parent)
-    except ImportError:
-        pass
-    return folders
-
-
-def guard_config(inside_root: Path, lib: Path) -> dict:
-    """What the worker's guard lets student code read, write and load, as the worker sees
-    it: the standard library, numpy and the worker's own folder; writes in its home only."""
-    return {
-        "modules": ["solutions", "autotests", "grader"],
-        "hidden": [str(p) for p in forbidden_paths()],
-        "packages": [str(p) for p in site_package_dirs()],
-        "numpy": [str(lib / location.name) for location in numpy_locations()],
-        "native": [str(p) for p in native_dirs()],
-        "read": [str(p) for p in stdlib_dirs()] + [str(inside_root)],
-        "write": [str(inside_root / "home")],
-    }
-
-
-# Devices every program may use: reading nothing, writing nowhere, randomness.
-DEVICES_READ = ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"]
-DEVICES_WRITE = ["/dev/null"]
-
-
-def walls_config(isolation: Isolation, limits: Limits, inside_root: Path, lib: Path) -> dict:
-    """The kernel walls a worker builds around itself before student code runs: a private
-    size-limited home, the uid to become, and what Landlock lets it read (the interpreter,
-    numpy, its own folder) and write (its home), as the worker sees those paths."""
-    guard = guard_config(inside_root, lib)
-    return {
-        "home": str(inside_root / "home"),
-        "home_bytes": limits.disk_bytes if isolation.quota else 0,
-        "uid": NOBODY if isolation.drops_uid else None,
-        "landlock": isolation.landlock,
-        "read": guard["read"] + guard["numpy"] + guard["native"] + DEVICES_READ,
-        "write": guard["write"] + DEVICES_WRITE,
-    }
-
-
-def give_home_to_worker(root: Path, isolation: Isolation) -> None:
-    """A worker that drops to an unprivileged uid must still own its home."""
-    if isolation.drops_uid:
-        os.chown(root / "home", NOBODY, NOBODY)
-
-
-def numpy_locations() -> list[Path]:
-    """numpy's package folder and, for wheels, the folder of its bundled libraries."""
-    package = Path(np.__file__).resolve().parent
-    return [p for p in (package, package.parent / "numpy.libs") if p.exists()]
-
-
-def stage_submission(sources: dict[str, str], root: Path) -> None:
-    """The submission's copy with the grader's own provided.py, and a home to run in."""
-    package = root / "pkg" / "exercises"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    shutil.copyfile(PROVIDED, package / "provided.py")
-    for module, source in sources.items():
-        (package / f"{module}.py").write_text(source, encoding="utf-8")
-    (root / "home").mkdir()
-
-
-def stage(sources: dict[str, str], root: Path, isolation: Isolation) -> None:
-    """Lay out a worker's private folder: the submission's copy, provided.py, the program."""
-    stage_submission(sources, root)
-    program.install(root)
-    if isolation.mechanism == "basic":
-        lib = root / "lib"
-        lib.mkdir()
-        for location in numpy_locations():
-            (lib / location.name).symlink_to(location, target_is_directory=True)
 
 
 class WorkerClient:
@@ -412,26 +315,9 @@ class WorkerClient:
         return self._refusals
 
     def _drain_evidence(self) -> None:
-        """Record what the guard wrote on the evidence socket since the last drain.
-
-        Never waits, reads at most MAX_EVIDENCE_PACKETS packets, keeps only records of the
-        one shape the guard writes, and at most MAX_REFUSALS of them. Forged records only
-        add evidence against the student's own submission; a closed socket adds nothing.
-        """
-        if self.evidence is None:
-            return
-        for _ in range(MAX_EVIDENCE_PACKETS):
-            if len(self._refusals) >= MAX_REFUSALS:
-                return
-            try:
-                packet = self.evidence.recv(MAX_RECORD_BYTES + 1)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                return
-            record = parse_refusal(packet)
-            if record is not None:
-                self._refusals.append(record)
+        """Record what the guard wrote on the evidence socket since the last drain."""
+        if self.evidence is not None:
+            drain_refusals(self.evidence, self._refusals)
 
     def _receive(self, deadline: float, doing: str) -> dict:
         def read(fd: int, n: int) -> bytes:
@@ -485,65 +371,6 @@ class WorkerClient:
         return data.decode("utf-8", "replace")
 
 
-def describe_exit(code: int | None, limits: Limits, doing: str) -> tuple[str, str]:
-    """``(status, message)`` for a worker that stopped with exit code ``code``."""
-    if code == -signal.SIGXCPU:
-        return "timeout", f"{doing} used more than {limits.cpu_seconds:g} s of CPU time"
-    if code == -signal.SIGXFSZ:
-        return "crashed", f"{doing} wrote a file larger than {limits.file_bytes} bytes"
-    if code is not None and code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
-        return "crashed", f"the worker was killed by signal {name} while {doing} ran"
-    if code is None:
-        return "crashed", f"the worker stopped answering while {doing} ran"
-    return "crashed", f"the worker exited with code {code} while {doing} ran (os._exit?)"
-
-
 def cut(text: str, cap: int) -> str:
     """``text`` in at most ``cap`` characters, saying so when it was longer."""
     return text if len(text) <= cap else text[:cap - len(CUT)] + CUT
-
-
-def wait_for(fd: int, events: int, deadline: float) -> None:
-    """Return once ``fd`` is ready for ``events`` (or hung up); TimeoutError at ``deadline``."""
-    poller = select.poll()
-    poller.register(fd, events)
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        if poller.poll(left * 1000):
-            return
-
-
-def write_before(fd: int, data: bytes, deadline: float) -> None:
-    """All of ``data`` onto the non-blocking ``fd`` by ``deadline``, or TimeoutError.
-
-    A worker that stops reading its request pipe (and shrinks it to one page) cannot make
-    the grader wait for room past the call's deadline.
-    """
-    view = memoryview(data)
-    while view:
-        wait_for(fd, select.POLLOUT, deadline)
-        try:
-            view = view[os.write(fd, view):]
-        except BlockingIOError:
-            continue
-
-
-def parse_refusal(packet: bytes) -> dict | None:
-    """The refusal record in one evidence packet, or None for anything but the one shape:
-    exactly {"event": str, "detail": str}, each within its cap, as ASCII JSON."""
-    if len(packet) > MAX_RECORD_BYTES:
-        return None
-    try:
-        record = json.loads(packet.decode("ascii"))
-    except (ValueError, RecursionError):
-        return None
-    if type(record) is not dict or set(record) != {"event", "detail"}:
-        return None
-    event, detail = record["event"], record["detail"]
-    if (type(event) is not str or type(detail) is not str or not event
-            or len(event) > MAX_EVENT_CHARS or len(detail) > MAX_DETAIL_CHARS):
-        return None
-    return {"event": event, "detail": detail}

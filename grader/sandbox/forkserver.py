@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import IO
 
 from grader.sandbox import program
-from grader.sandbox.client import CLEAN_ENV, WorkerUnavailable, numpy_locations
+from grader.sandbox.client import WorkerUnavailable
 from grader.sandbox.isolation import Isolation
+from grader.sandbox.staging import CLEAN_ENV, numpy_locations
 
 START_SECONDS = 20.0
 REQUEST_SECONDS = 10.0
