@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.contract import EXERCISE_NAMES
-from grader.errors import GraderError, OutputNotWritable
+from grader.errors import OutputNotWritable, UnknownExercise
 from grader.grading import runner, submission
 from grader.grading.runner import Summary
 from grader.reports import render, store
@@ -29,12 +29,6 @@ from grader.sandbox.limits import Limits
 
 ISOLATIONS = ("auto", "bubblewrap", "basic")
 PathLike = str | os.PathLike[str]
-
-
-class UnknownExercise(GraderError):
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"no exercise {name!r}; the exercises are {', '.join(EXERCISE_NAMES)}")
 
 
 class Progress(Protocol):
@@ -104,7 +98,7 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
     if resume and out is None:
         raise ValueError("resume reads the reports already in out: give out")
     if exercise is not None and exercise not in EXERCISE_NAMES:
-        raise UnknownExercise(exercise)
+        raise UnknownExercise(exercise, EXERCISE_NAMES)
     found = submission.discover(given) if discover else given
     out_dir = None if out is None else _writable_dir(Path(out))
     feedback_dir = None if feedback is None else _writable_dir(Path(feedback))

@@ -20,7 +20,7 @@ from grader import __version__, api
 from grader.contract import EXERCISES
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
-from grader.errors import EXIT_NOT_GRADED, GraderError, OutputNotWritable
+from grader.errors import EXIT_CHECK_FAILED, EXIT_NOT_GRADED, GraderError, OutputNotWritable
 from grader.grading import runner
 from grader.reports import render, store
 from grader.sandbox.limits import Limits
@@ -83,7 +83,7 @@ def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
         stale = stubs_lib.out_of_date(solutions_dir, exercises_dir)
         for path in stale:
             click.echo(f"out of date: {path}")
-        sys.exit(EXIT_NOT_GRADED if stale else 0)
+        sys.exit(EXIT_CHECK_FAILED if stale else 0)
     changed = stubs_lib.write(solutions_dir, exercises_dir)
     click.echo(f"{len(changed)} stub(s) rewritten" if changed else "stubs up to date")
 
@@ -168,7 +168,7 @@ def check(exercise: str | None, path: Path) -> None:
     """Check your own exercises with the public tests (all, or one EXERCISE)."""
     report = selfcheck.check(path, exercise)
     click.echo(selfcheck.render(report, color=sys.stdout.isatty()))
-    sys.exit(0 if report.error is None and report.score == report.max_score else EXIT_NOT_GRADED)
+    sys.exit(0 if report.error is None and report.score == report.max_score else EXIT_CHECK_FAILED)
 
 
 @main.command()

@@ -15,8 +15,6 @@ class Function:
     params: tuple[str, ...]
     # Positions in the returned tuple that stay inside the worker (a layer's cache).
     opaque_results: tuple[int, ...] = ()
-    # Positions of arguments the grader hands back as opaque handles.
-    opaque_args: tuple[int, ...] = ()
     # The exercise text promises no RuntimeWarning at the extreme inputs; only then
     # may a test take points for a warning (its docstring says "warning-free").
     warning_free: bool = False
@@ -47,7 +45,7 @@ EXERCISES: tuple[Exercise, ...] = (
     )),
     Exercise("dense", 25, "Forward and backward pass of a dense layer", (
         Function("dense_forward", ("x", "W", "b"), opaque_results=(1,)),
-        Function("dense_backward", ("dh", "cache"), opaque_args=(1,)),
+        Function("dense_backward", ("dh", "cache")),
     )),
     Exercise("cross_entropy", 20, "Cross-entropy and logistic regression", (
         Function("bce_loss", ("y_true", "logits"), warning_free=True),
@@ -61,7 +59,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("training", 25, "Training a 2-layer network end to end", (
         Function("init_params", ("n_inputs", "n_hidden", "seed")),
         Function("forward", ("params", "X"), opaque_results=(1,)),
-        Function("backward", ("params", "cache", "y_true"), opaque_args=(1,)),
+        Function("backward", ("params", "cache", "y_true")),
         Function("sgd_step", ("params", "grads", "lr")),
         Function("train", ("params", "X", "y", "lr", "epochs")),
     )),

@@ -1,15 +1,21 @@
 """The grader's errors: one base class, subclasses that carry their data.
 
-The CLI turns any of them into one line on stderr and the exit code they name.
+Every error a user can meet is here, by the part of the grader that raises it. The CLI
+turns any of them into one line on stderr and the exit code they name. Exceptions that
+never leave the grader (a broken wire message, a failed student call, a failed check
+inside an autotest) stay next to the code that raises and catches them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_NOT_GRADED = 1
-EXIT_USAGE = 2
+# The exit codes of the `grader` command (README, "The CLI").
+EXIT_NOT_GRADED = 1   # a submission could not be graded, or a report is invalid
+EXIT_CHECK_FAILED = 1  # `grader check`: a public test failed; `grader stubs --check`: stale
+EXIT_USAGE = 2        # bad usage: a path, an option, an output folder, a missing tool
+EXIT_INTERRUPTED = 130  # SIGINT or SIGTERM stopped a batch
 
 
 class GraderError(Exception):
@@ -102,15 +108,6 @@ class MalformedSolution(GraderError):
         super().__init__(f"{path}:{line}: {reason}")
 
 
-class StubsOutOfDate(GraderError):
-    exit_code = EXIT_NOT_GRADED
-
-    def __init__(self, paths: list[Path]):
-        self.paths = paths
-        names = ", ".join(str(p) for p in paths)
-        super().__init__(f"stubs out of date, run `grader stubs`: {names}")
-
-
 class InvalidReport(GraderError):
     exit_code = EXIT_NOT_GRADED
 
@@ -118,3 +115,127 @@ class InvalidReport(GraderError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: invalid report: {reason}")
+
+
+# -- the sandbox -------------------------------------------------------------------
+
+
+class IsolationUnavailable(GraderError):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"bubblewrap isolation is not available here: {reason}")
+
+
+class WeakIsolation(GraderError):
+    """Basic isolation without a kernel wall: grading for credit needs explicit consent."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"no kernel wall can be built around student code here ({reason}); a submission "
+            "could read the reference solutions or rewrite reports. Install bubblewrap "
+            "(scripts/install-system-deps) or run on a kernel with Landlock, or pass "
+            "--accept-weak-isolation to grade anyway")
+
+
+class WorkerUnavailable(GraderError):
+    """The worker could not start: the machine's fault, never the student's."""
+
+    exit_code = EXIT_NOT_GRADED
+
+    def __init__(self, reason: str, stderr: str = ""):
+        self.reason = reason
+        self.stderr = stderr
+        last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+        super().__init__("could not start a worker: " + "; ".join([reason, *last]))
+
+
+# -- a batch -----------------------------------------------------------------------
+
+
+class UnknownExercise(GraderError):
+    def __init__(self, name: str, known: Sequence[str]):
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(f"no exercise {name!r}; the exercises are {', '.join(known)}")
+
+
+class Interrupted(GraderError):
+    """SIGINT or SIGTERM stopped a batch; what was graded is on disk, the rest can resume."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, graded: int, total: int, out_dir: Path | None):
+        self.graded, self.total, self.out_dir = graded, total, out_dir
+        where = (f", their reports are in {out_dir}; run the same command with --resume to "
+                 "grade the rest") if out_dir is not None else ""
+        super().__init__(f"interrupted: {graded} of {total} submission(s) graded{where}")
+
+
+class GradingProcessDied(GraderError):
+    exit_code = 1
+
+    def __init__(self, graded: int, total: int):
+        self.graded, self.total = graded, total
+        super().__init__(f"a grading process died after {graded} of {total} submission(s); "
+                         "run the same command with --resume to grade the rest")
+
+
+# -- reports and the gradebook -----------------------------------------------------
+
+
+class NoReports(GraderError):
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"{path}: holds no report (*.json)")
+
+
+class DuplicateReport(GraderError):
+    exit_code = 1
+
+    def __init__(self, submission_id: str, paths: tuple[Path, Path]):
+        self.submission_id = submission_id
+        self.paths = paths
+        super().__init__(f"two reports for {submission_id!r}: {paths[0]} and {paths[1]}")
+
+
+# -- the course's outputs ----------------------------------------------------------
+
+
+class ReleaseError(GraderError):
+    """The bundle could not be made; nothing was left at the destination."""
+
+
+class InvalidResults(GraderError):
+    exit_code = 1
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"results.json would not match Gradescope's format: {reason}")
+
+
+class NoProjectSource(GraderError):
+    def __init__(self, tried: list[Path]):
+        self.tried = tried
+        super().__init__("no backprop-lab source found (a folder with pyproject.toml and "
+                         f"grader/): tried {', '.join(str(p) for p in tried)}; run from the "
+                         "project's root or pass --project")
+
+
+class BadAssignmentName(GraderError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"{name!r} is not a usable nbgrader assignment name "
+                         "(letters, digits, '_', '-' and '.', not starting with '.')")
+
+
+class MarkerInExplanation(GraderError):
+    def __init__(self, path: Path, marker: str):
+        self.path = path
+        self.marker = marker
+        super().__init__(f"{path}: the module docstring contains {marker!r}, which nbgrader "
+                         "would treat as a region marker")
+
+
+class NotInStudentBundle(GraderError):
+    """An instructor tool used from the student bundle, where it is a placeholder."""

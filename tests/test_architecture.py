@@ -188,3 +188,20 @@ def test_the_checker_itself_sees_a_forbidden_import(tmp_path, monkeypatch):
             test_the_import_graph_has_no_cycles()
     finally:
         modules.cache_clear()
+
+
+def test_every_error_a_user_can_meet_is_in_the_errors_module():
+    """Is every GraderError subclass defined in grader/errors.py, where the CLI's exit
+    codes are, and nowhere else?"""
+    tree = ast.parse((GRADER / "errors.py").read_text(encoding="utf-8"))
+    ours_ = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    elsewhere = []
+    for module, path in modules().items():
+        if module == "grader.errors":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", getattr(base, "attr", "")) in ours_
+                    for base in node.bases):
+                elsewhere.append(f"{module}.{node.name}")
+    assert "GraderError" in ours_ and not elsewhere, elsewhere

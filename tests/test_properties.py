@@ -524,7 +524,7 @@ def _memoized_reference(exercise: str) -> dict:
     # Memoized as the grader memoizes its reference (copies of the same answers): the
     # training tests would otherwise train the network anew for every example. Not the
     # functions that take a cache: theirs may be whatever the student's function made.
-    takes_cache = {f.name for _, f in FUNCTIONS if f.opaque_args}
+    takes_cache = {f.name for _, f in FUNCTIONS if "cache" in f.params}
     return {name: function if name in takes_cache else memoized(function)
             for name, function in _reference_module_functions(exercise).items()}
 

@@ -30,7 +30,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from grader.errors import GraderError, OutputNotWritable
+from grader.errors import InvalidResults, NoProjectSource, OutputNotWritable
 from grader.reports import render, store
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -38,22 +38,6 @@ DEFAULT_HIDDEN_VISIBILITY = "after_published"
 PROJECT_DIR = "backprop-lab"  # the project source inside the bundle
 PACKAGES = ("grader", "exercises", "solutions", "autotests")
 PROJECT_FILES = ("pyproject.toml", "README.md")
-
-
-class InvalidResults(GraderError):
-    exit_code = 1
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(f"results.json would not match Gradescope's format: {reason}")
-
-
-class NoProjectSource(GraderError):
-    def __init__(self, tried: list[Path]):
-        self.tried = tried
-        super().__init__("no backprop-lab source found (a folder with pyproject.toml and "
-                         f"grader/): tried {', '.join(str(p) for p in tried)}; run from the "
-                         "project's root or pass --project")
 
 
 # -- results.json --------------------------------------------------------------------

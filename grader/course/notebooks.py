@@ -24,7 +24,7 @@ from pathlib import Path
 
 from grader.contract import EXERCISES, Exercise
 from grader.course.notebook_runtime import AutoTest, collect
-from grader.errors import GraderError, OutputNotWritable
+from grader.errors import BadAssignmentName, MarkerInExplanation, OutputNotWritable
 
 DEFAULT_ASSIGNMENT = "backprop"
 SCHEMA_VERSION = 3
@@ -42,21 +42,6 @@ c.CourseDirectory.course_id = "backprop-lab"
 # The released answer cells read like exercises/*.py: the same body in every stub.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError"}
 '''
-
-
-class BadAssignmentName(GraderError):
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"{name!r} is not a usable nbgrader assignment name "
-                         "(letters, digits, '_', '-' and '.', not starting with '.')")
-
-
-class MarkerInExplanation(GraderError):
-    def __init__(self, path: Path, marker: str):
-        self.path = path
-        self.marker = marker
-        super().__init__(f"{path}: the module docstring contains {marker!r}, which nbgrader "
-                         "would treat as a region marker")
 
 
 def split_docstring(source: str) -> tuple[str, str]:

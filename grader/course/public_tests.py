@@ -13,14 +13,10 @@ import ast
 import re
 from typing import TypeGuard
 
-from grader.errors import GraderError
+from grader.errors import ReleaseError
 
 
 # Raised here first, by the cutting of hidden tests, and by the rest of the release.
-class ReleaseError(GraderError):
-    """The bundle could not be made; nothing was left at the destination."""
-
-
 # A statement that can carry a hidden marker: a test function or a class of tests.
 _Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 

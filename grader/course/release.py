@@ -76,11 +76,7 @@ def _placeholder(module: str) -> str:
     return f'''\
 """``grader.{module}`` is an instructor tool; it is not part of the student bundle."""
 
-from grader.errors import GraderError
-
-
-class NotInStudentBundle(GraderError):
-    """What any use of this module raises: one line at the command line, exit code 2."""
+from grader.errors import NotInStudentBundle
 
 
 def __getattr__(name):

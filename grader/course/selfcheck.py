@@ -19,7 +19,7 @@ MARKS = {"passed": ("ok", "green"), "partial": ("..", "yellow"), "failed": ("xx"
 def check(path: Path, exercise: str | None = None) -> SubmissionReport:
     """Grade ``path`` with the public tests only, in the same isolated worker as grading."""
     if exercise is not None and exercise not in EXERCISE_NAMES:
-        raise UnknownExercise(exercise)
+        raise UnknownExercise(exercise, EXERCISE_NAMES)
     # A wrong --path (or running it in the wrong folder) is a usage error, one line and
     # exit 2, not a report that says "could not check".
     load(path)

@@ -30,7 +30,7 @@ import pytest
 import autotests
 from grader import __version__
 from grader.contract import EXERCISES
-from grader.errors import GraderError, InvalidReport
+from grader.errors import GraderError, GradingProcessDied, Interrupted, InvalidReport
 from grader.grading import submission as loader
 from grader.grading.pytest_plugin import STATE, GradingState, exercise_of_item
 from grader.grading.student import StudentSession
@@ -114,27 +114,6 @@ def summarize(report: SubmissionReport, path: Path | None) -> Summary:
     return Summary(report.submission.id, report.status, report.score, report.max_score,
                    tuple((e.name, e.score, e.max_score) for e in report.exercises),
                    report.error, str(path) if path else None)
-
-
-class Interrupted(GraderError):
-    """SIGINT or SIGTERM stopped a batch; what was graded is on disk, the rest can resume."""
-
-    exit_code = 130
-
-    def __init__(self, graded: int, total: int, out_dir: Path | None):
-        self.graded, self.total, self.out_dir = graded, total, out_dir
-        where = (f", their reports are in {out_dir}; run the same command with --resume to "
-                 "grade the rest") if out_dir is not None else ""
-        super().__init__(f"interrupted: {graded} of {total} submission(s) graded{where}")
-
-
-class GradingProcessDied(GraderError):
-    exit_code = 1
-
-    def __init__(self, graded: int, total: int):
-        self.graded, self.total = graded, total
-        super().__init__(f"a grading process died after {graded} of {total} submission(s); "
-                         "run the same command with --resume to grade the rest")
 
 
 def _interrupt(signum, frame):

@@ -13,25 +13,10 @@ import io
 from pathlib import Path
 
 from grader.contract import EXERCISE_NAMES, MAX_SCORE
-from grader.errors import GraderError, NoSuchPath
+from grader.errors import DuplicateReport, NoReports, NoSuchPath
 from grader.reports import store
 
 COLUMNS = ("id", *EXERCISE_NAMES, "total", "max", "status")
-
-
-class NoReports(GraderError):
-    def __init__(self, path: Path):
-        self.path = path
-        super().__init__(f"{path}: holds no report (*.json)")
-
-
-class DuplicateReport(GraderError):
-    exit_code = 1
-
-    def __init__(self, submission_id: str, paths: tuple[Path, Path]):
-        self.submission_id = submission_id
-        self.paths = paths
-        super().__init__(f"two reports for {submission_id!r}: {paths[0]} and {paths[1]}")
 
 
 def number(value: float) -> str:

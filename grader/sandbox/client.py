@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from grader.errors import EXIT_NOT_GRADED, GraderError
+from grader.errors import WorkerUnavailable
 from grader.sandbox import wire
 from grader.sandbox.deadlines import wait_for, write_before
 from grader.sandbox.evidence import drain_refusals
@@ -83,18 +83,6 @@ class Reply:
     output_dropped: int = 0
     seconds: float = 0.0
     inputs_after: object = None  # the arguments as the call left them, when asked for
-
-
-class WorkerUnavailable(GraderError):
-    """The worker could not start: the machine's fault, never the student's."""
-
-    exit_code = EXIT_NOT_GRADED
-
-    def __init__(self, reason: str, stderr: str = ""):
-        self.reason = reason
-        self.stderr = stderr
-        last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
-        super().__init__("could not start a worker: " + "; ".join([reason, *last]))
 
 
 class WorkerDied(Exception):

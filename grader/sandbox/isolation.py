@@ -32,19 +32,13 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import GraderError
+from grader.errors import IsolationUnavailable, WeakIsolation
 from grader.sandbox import program
 
 INSIDE_ROOT = Path("/sandbox")
 INSIDE_LIB = Path("/opt/backprop-lab/lib")
 NOBODY = 65534
 TMP_BYTES = 64 * 1024 * 1024  # the size of the tmpfs /tmp inside bubblewrap
-
-
-class IsolationUnavailable(GraderError):
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(f"bubblewrap isolation is not available here: {reason}")
 
 
 @dataclass(frozen=True)
@@ -69,18 +63,6 @@ def _landlock_default() -> bool:
 
 def _quota_default() -> bool:
     return quota_works() is None
-
-
-class WeakIsolation(GraderError):
-    """Basic isolation without a kernel wall: grading for credit needs explicit consent."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(
-            f"no kernel wall can be built around student code here ({reason}); a submission "
-            "could read the reference solutions or rewrite reports. Install bubblewrap "
-            "(scripts/install-system-deps) or run on a kernel with Landlock, or pass "
-            "--accept-weak-isolation to grade anyway")
 
 
 @dataclass(frozen=True)
