@@ -37,8 +37,14 @@ def test_graph_forward_worked_example(student):
 
 
 @pytest.mark.points(3)
-@pytest.mark.hint("x feeds two nodes, a and c. When a variable fans out, the gradients "
-                  "coming back along every path are added.")
+@pytest.mark.hint("Go backwards from dJ/dJ = 1: each node's gradient is the gradient at its "
+                  "output times its own local derivative, evaluated at the values of the "
+                  "forward pass. x feeds two nodes, a and c: think about what that does to "
+                  "dJ/dx.",
+                  "When a variable fans out, the gradients coming back along every path are "
+                  "added: dJ/dx has one term through a (local derivative 2x) and one through "
+                  "c (local derivative 6x). Each local derivative is evaluated at its own "
+                  "node's input: the one of cos at d, the one of sin at a.")
 def test_graph_backward_worked_example(student, rng):
     """Is dJ/dx = -3.3341464141 at x = 0.5, every node's gradient right, and dJ/dx right elsewhere?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     grads = expect_dict(student.graph_backward(0.5), BACKWARD_KEYS, "graph_backward(0.5)")

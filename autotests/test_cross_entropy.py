@@ -29,10 +29,22 @@ EXTREME_LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
 # The mean of softplus(z) - y z over the extremes: the terms are 1e4, 0, 40, log 2, 40,
 # 0 and 1e4, each exact in float64 up to a few units of 1e-18.
 EXTREME_LOSS = (2e4 + 80.0 + math.log(2.0)) / 7.0
+# Where sigma(z), or 1 - sigma(z), rounds to exactly 1.0 (|z| > 37), yet exp(|z|) is far
+# from overflowing: confident right and confident wrong answers, each label both ways.
+ROUNDING_LOGITS = np.array([38.0, 38.0, -38.0, -38.0, 50.0, -50.0, 50.0, -50.0])
+ROUNDING_LABELS = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
 
 
 def labelled(rng, n):
     return rng.integers(0, 2, size=n).astype(np.float64), rng.normal(0.0, 2.0, size=n)
+
+
+def mean_softplus_loss(y, z):
+    """The loss of the contract, to the last digit for any z: the mean of softplus(z) - y z,
+    with softplus(t) = max(t, 0) + log1p(exp(-|t|))."""
+    terms = [max(t, 0.0) + math.log1p(math.exp(-abs(t))) - label * t
+             for label, t in zip(y.tolist(), z.tolist(), strict=True)]
+    return math.fsum(terms) / len(terms)
 
 
 def cross_entropy(y, z):
@@ -57,23 +69,53 @@ def test_bce_loss_known_values(student):
            function="bce_loss", inputs={"y_true": y, "logits": z})
 
 
-@pytest.mark.points(2)
-@pytest.mark.hint("sigma(40) is exactly 1.0 in float64, so log(1 - sigma(z)) is log(0). Write "
-                  "the loss in terms of z itself (the module text shows how) so that no "
-                  "exponential or logarithm ever sees an extreme number.")
+@pytest.mark.points(1)
+@pytest.mark.hint("sigma(z) rounds to exactly 1.0 in float64 once z passes about 37, so "
+                  "log(1 - sigma(z)) is log(0) = -inf; clipping sigma away from 0 and 1 keeps "
+                  "the loss finite but caps it near 37, while the true loss of a confident "
+                  "wrong answer at z = 50 is 50. Take no logarithm of sigma at all: write "
+                  "log sigma(z) and log(1 - sigma(z)) in terms of z (the module text shows "
+                  "how).")
+def test_bce_loss_is_right_where_sigma_rounds_to_one(student):
+    """Is bce_loss right and silent at logits of +-38 and +-50, where sigma(38) is exactly 1.0?"""
+    reply = student.call("bce_loss", ROUNDING_LABELS, ROUNDING_LOGITS)
+    inputs = {"y_true": ROUNDING_LABELS, "logits": ROUNDING_LOGITS}
+    expect(reply.value, mean_softplus_loss(ROUNDING_LABELS, ROUNDING_LOGITS), "bce_loss(y, z)",
+           function="bce_loss", inputs=inputs, case="logits of size 38 and 50")
+    expect_no_warnings(reply, "bce_loss for logits of size 38 and 50", function="bce_loss",
+                       inputs=inputs)
+
+
+@pytest.mark.points(1)
+@pytest.mark.hint("At |z| = 1e4 a confident wrong answer costs 1e4, and the loss must come "
+                  "out so, finite and silent. exp(1e4) is inf in float64, so log(1 + exp(t)) "
+                  "as written is inf, with a warning; for t > 0 it equals "
+                  "t + log(1 + exp(-t)), whose exp sees only a negative number, and "
+                  "np.logaddexp(0, t) computes it that way for any t. A loss that is finite "
+                  "but far too small is capped somewhere, by a clipped probability say: "
+                  "write the loss with z itself.")
 def test_bce_loss_is_finite_and_warning_free_for_huge_logits(student):
     """Is bce_loss right, finite and silent for logits from -1e4 to 1e4?"""
     reply = student.call("bce_loss", EXTREME_LABELS, EXTREME_LOGITS)
     inputs = {"y_true": EXTREME_LABELS, "logits": EXTREME_LOGITS}
-    expect(reply.value, EXTREME_LOSS, "bce_loss(y, z)", function="bce_loss", inputs=inputs,
+    # An overflow is this test's own mistake, and its hint says what to do; otherwise a
+    # non-finite loss is the logarithm of a rounded sigma, which the catalogue names.
+    overflowed = any("overflow" in warning for warning in reply.warnings)
+    diagnosed = None if overflowed else inputs
+    expect(reply.value, EXTREME_LOSS, "bce_loss(y, z)", function="bce_loss", inputs=diagnosed,
            case="logits from -1e4 to 1e4")
     expect_no_warnings(reply, "bce_loss for logits from -1e4 to 1e4", function="bce_loss",
-                       inputs=inputs)
+                       inputs=diagnosed)
 
 
 @pytest.mark.points(3)
 @pytest.mark.hint("Chain the derivative of the log terms with sigma'(z): most of it cancels. "
-                  "The loss is a mean over the batch.")
+                  "The loss is a mean over the batch.",
+                  "Work on one sample, with p = sigma(z): differentiate "
+                  "-[y log p + (1 - y) log(1 - p)] with respect to p, put the two terms over "
+                  "their common denominator, multiply by dp/dz written with p, and cancel "
+                  "until only p and y are left. Then divide by N, since every z_n reaches "
+                  "the mean through a 1/N.")
 def test_bce_grad_matches_numerical_derivative(student, rng):
     """Does bce_grad agree with central differences of the cross-entropy, for N = 6 and N = 1?"""
     for n in (6, 1):
@@ -86,7 +128,14 @@ def test_bce_grad_matches_numerical_derivative(student, rng):
 
 
 @pytest.mark.points(4)
-@pytest.mark.hint("z = X w + b, so dL/dw = X^T dL/dz and dL/db is dL/dz summed over the batch.")
+@pytest.mark.hint("Start from dL/dz of bce_grad and go one step further back through "
+                  "z = X w + b: every z_n depends on every w[d] and on b, so each sample "
+                  "contributes to each gradient.",
+                  "Differentiate one logit, z_n = sum_d X[n, d] w[d] + b: dz_n/dw[d] is "
+                  "X[n, d] and dz_n/db is 1. So dL/dw[d] adds up X[n, d] dL/dz_n over the "
+                  "samples n, and dL/db adds up every dL/dz_n; write the first as a product "
+                  "of X (transposed) and the vector dL/dz, the second as a sum. dw has shape "
+                  "(D,) and db is one number.")
 def test_logistic_regression_grad_matches_numerical_gradient(student, rng):
     """Do dw and db agree with central differences of the cross-entropy of X w + b?"""
     for n, d in [(5, 3), (1, 2)]:

@@ -88,7 +88,13 @@ def test_dense_forward_worked_example(student, rng):
 @pytest.mark.hint("Go back one step at a time: through the sigmoid first (its derivative "
                   "can be written with h alone), then into W, b and x. Each gradient has the "
                   "shape of what it is the gradient of, and for a square W the shape alone "
-                  "cannot tell dW from its transpose.")
+                  "cannot tell dW from its transpose.",
+                  "Through the sigmoid, the local derivative is sigma' at the layer's "
+                  "pre-activation x W + b, written with the output h; it is not sigma' "
+                  "evaluated at h. Then write one element, z[n, m] = sum_d x[n, d] W[d, m] + "
+                  "b[m], and differentiate it: W[d, m] and b[m] are shared by all N rows, so "
+                  "their gradients add up a term from every row, and x[n, d] feeds all M "
+                  "neurons, so its gradient adds up a term from each of them.")
 def test_dense_backward_matches_numerical_gradient(student, rng):
     """Do dx, dW and db agree with central differences of the layer, square W included?"""
     for n, d, m in GRADIENT_CASES:
@@ -103,7 +109,13 @@ def test_dense_backward_matches_numerical_gradient(student, rng):
 @pytest.mark.points(4)
 @pytest.mark.hint("Each dense_backward must use only the cache it is given: with two layers, "
                   "the second forward pass must not overwrite what the first layer's "
-                  "backward pass needs. Keep everything in the cache, nothing in globals.")
+                  "backward pass needs. Keep everything in the cache, nothing in globals. "
+                  "(If the single-layer gradient test fails too, fix that one first.)",
+                  "Return from dense_forward a cache that holds what its own backward pass "
+                  "needs (the layer's input, its weights and its output, say), and in "
+                  "dense_backward read them from the cache argument only. If the single-layer "
+                  "gradient test passes and this one fails, the two layers are sharing "
+                  "something.")
 def test_dense_layers_chain_backwards(student, rng):
     """Through two layers (forward, forward, backward, backward): is dL/dw1 = 0.0214695353 for Alice?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     # The backprop example of the notes: all weights 1, biases 0, x = (-2, -1), y = 1.

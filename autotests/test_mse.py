@@ -34,7 +34,11 @@ def test_mse_loss_worked_example(student):
 
 @pytest.mark.points(3)
 @pytest.mark.hint("Differentiate (y_true - y_pred)^2 with respect to y_pred, minding the "
-                  "inner derivative, and keep the 1/n of the mean.")
+                  "inner derivative, and keep the 1/n of the mean.",
+                  "Check the three parts on one element: the factor the power rule brings "
+                  "down, the sign that the inner function y_true - y_pred contributes (its "
+                  "derivative with respect to y_pred is -1), and the 1/n of the mean, with n "
+                  "counting every element of y_pred, not only its rows.")
 def test_mse_grad_matches_numerical_derivative(student, rng):
     """Does mse_grad agree with central differences of the mean squared error?"""
     for shape in [(4,), (3, 2), (1,)]:

@@ -152,7 +152,13 @@ def test_forward_worked_examples(student, rng):
 
 @pytest.mark.points(4)
 @pytest.mark.hint("Go backwards one layer at a time: from the loss to y_pred, through the "
-                  "output sigmoid into W2 and b2, then through W2 into the hidden layer.")
+                  "output sigmoid into W2 and b2, then through W2 into the hidden layer.",
+                  "It is the MSE gradient, then the dense layer's backward pass twice. Make "
+                  "dL/dy_pred, of shape (N,), an (N, 1) column before it meets the output "
+                  "layer's (N, 1) arrays: an (N,) array times an (N, 1) one broadcasts to "
+                  "(N, N) without an error. Each sigmoid's derivative is taken at its own "
+                  "pre-activation, from its own output; the bias gradients add up the rows "
+                  "of the batch; the 1/N of the mean appears once, in dL/dy_pred.")
 def test_backward_worked_example_and_numerical_gradient(student, rng):
     """Is dL/dw1 = 0.0214695353 for Alice, and does every gradient match central differences?"""
     params, X, y = constant_params(1.0), np.array([[-2.0, -1.0]]), np.array([1.0])
@@ -178,7 +184,12 @@ def test_backward_worked_example_and_numerical_gradient(student, rng):
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("Return a new dict {name: p - lr * g}; do not change params or grads.")
+@pytest.mark.hint("The gradient points uphill: step every parameter against it, by lr times "
+                  "its gradient, into a new dict; leave params and grads as they were.",
+                  "Each new value is the old value minus lr times its gradient (minus, not "
+                  "plus; times lr, not the bare gradient), for every key of params. Build new "
+                  "arrays rather than updating in place, which would change the caller's "
+                  "params.")
 def test_sgd_step_moves_against_the_gradient(student, rng):
     """Does sgd_step return p - lr * g for every parameter, leaving its inputs alone?"""
     params = recipe(3, 2, seed=1)
@@ -193,7 +204,12 @@ def test_sgd_step_moves_against_the_gradient(student, rng):
 
 @pytest.mark.points(3)
 @pytest.mark.hint("losses[k] is the loss before step k; with the default lr and epochs the "
-                  "loss must fall at every step and end below 0.02.")
+                  "loss must fall at every step and end below 0.02.",
+                  "Each epoch: forward with the current params, record the loss of that "
+                  "forward pass, backward, then one sgd_step whose result is the params of "
+                  "the next epoch. A loss that rises points at the sign of the update or at "
+                  "backward; one that falls too slowly, at the defaults (lr = 0.5, "
+                  "epochs = 500).")
 def test_train_learns_the_gender_table(student, details):
     """Do the default lr and epochs train the gender table to a loss below 0.02, all four right?"""
     X, y = np.array(GENDER_X), np.array(GENDER_Y)
@@ -206,12 +222,19 @@ def test_train_learns_the_gender_table(student, details):
 
 @pytest.mark.points(4)
 @pytest.mark.hint("Each of the epochs steps once: record the loss of the current params, "
-                  "then move every parameter, biases included, by lr times its gradient.")
+                  "then move every parameter, biases included, by lr times its gradient.",
+                  "Compare your five losses with the module text's. If losses[0] is off, "
+                  "the first forward pass or the loss is wrong; if losses[0] is right and "
+                  "the rest drift, check that every parameter moves by exactly lr times its "
+                  "gradient at every step, biases included, that the loss is recorded before "
+                  "the step, and that the last step is taken too.")
 def test_train_steps_follow_gradient_descent(student):
-    """Do five steps at lr = 0.3 give the losses and params of gradient descent, to 6 digits?"""
+    """Do five steps at lr = 0.3 give the losses and params of gradient descent, inputs untouched?"""  # noqa: E501 (one line: it is the question of the notebook cell)
     X, y = np.array(GENDER_X), np.array(GENDER_Y)
     params = recipe(2, 2, seed=0)
-    trained, losses = train(student, params, X, y, lr=0.3, epochs=5)
+    reply = student.call("train", params, X, y, lr=0.3, epochs=5, return_inputs=True)
+    trained, losses = expect_tuple(reply.value, 2, "train", "(params, losses)")
+    trained, losses = check_trained(params, trained, losses)
     inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 5}
     expect(expect_array(losses, (5,), "losses of 5 epochs"), FIVE_STEPS_LOSSES, "losses",
            function="train", inputs=inputs, output=(trained, losses), case="lr = 0.3, 5 epochs")
@@ -219,6 +242,7 @@ def test_train_steps_follow_gradient_descent(student):
         got = expect_array(trained[key], params[key].shape, f"{key} after 5 steps")
         expect(got, FIVE_STEPS_PARAMS[key], f"{key} after 5 steps", function="train",
                inputs=inputs, output=(trained, losses), case="lr = 0.3, 5 epochs")
+    expect_inputs_unchanged(reply, (params, X, y), "train")
 
 
 def check_gender_training(student, params, X, y, trained, losses):

@@ -1,47 +1,71 @@
 """The chain rule through a computational graph.
 
-The maths
----------
+The forward pass
+----------------
 Backpropagation is the chain rule, applied to a graph one node at a time. Take
 
     J(x) = cos(sin(x^2) + 3 x^2)
 
-and break it into the steps a computer would take. Each step is a node of the
-graph, and an edge joins two nodes when the value of one is an input of the other:
+and break it into the steps a computer would take. Each step is a node of the graph,
+one operation and the value it produces; an edge joins two nodes when the value of one
+is an input of the other:
 
-    a = x^2          x -> a
-    b = sin(a)       a -> b
-    c = 3 x^2        x -> c
-    d = b + c        b -> d, c -> d
-    J = cos(d)       d -> J
+    a = x^2          edge x -> a
+    b = sin(a)       edge a -> b
+    c = 3 x^2        edge x -> c
+    d = b + c        edges b -> d and c -> d
+    J = cos(d)       edge d -> J
 
-The forward pass computes the nodes in that order. The backward pass visits them in
-reverse and computes, for every node v, dJ/dv: how J changes when v changes. It
-starts from dJ/dJ = 1, and each step needs only the derivative of one node with
-respect to its own inputs (the local derivative), times the dJ/d(output) already
-known:
+The forward pass computes the nodes in that order.
 
-    dJ/dd = -sin(d)                  J = cos(d)
-    dJ/db = dJ/dd * 1                d = b + c: a sum passes its gradient on unchanged
-    dJ/dc = dJ/dd * 1
-    dJ/da = dJ/db * cos(a)           b = sin(a)
-    dJ/dx = dJ/da * 2x + dJ/dc * 6x  a = x^2 and c = 3x^2
-
-The last line is the rule for a fan-out. x reaches J along two paths, through a and
-through c; nudging x moves both, and the two effects add up. Forgetting one path is
-the classic mistake. The local derivatives use the values of the forward pass (a for
-cos(a), d for sin(d)), which is why the backward pass always runs after a forward pass.
-
-Shapes
-------
-x is a float or an array of any shape; every node is computed elementwise and has the
-shape of x. Both functions return a dict from node name to value.
-
-Worked example
+What to derive
 --------------
-At x = 0.5: a = 0.25, b = sin(0.25) = 0.2474039593, c = 0.75, d = 0.9974039593 and
-J = cos(d) = 0.5424849757. Backwards: dJ/dd = -sin(d) = -0.8400655041, and
-dJ/dx = -0.8400655041 * (cos(0.25) * 2 * 0.5 + 6 * 0.5) = -3.3341464141.
+The backward pass visits the nodes in reverse and computes, for every node v, dJ/dv:
+how J changes when v alone is nudged and everything downstream of v follows. It starts
+from dJ/dJ = 1. At each node, the gradient of its input is the gradient already known
+at its output times the node's local derivative, the derivative of its one operation
+with respect to that input, evaluated at the values of the forward pass (which is why
+a backward pass always runs after a forward pass).
+
+Derive the five local derivatives (of cos, of a sum with respect to each term, of sin,
+of x^2 and of 3 x^2), then chain them from J back to x. One node needs a thought of its
+own: x is an input of two nodes, a and c, so a nudge of x reaches J along two paths.
+Work out what that does to dJ/dx; forgetting a path is the classic mistake.
+
+Shapes and conventions
+----------------------
+x is a scalar or an array of any shape; every node is computed elementwise and has the
+shape of x (for an array x, each element is its own graph). Both functions return a
+dict from node name to value. A scalar x may come as a Python float, an int, an
+np.float64 or a 0-d array; each node's value is then one number, and a Python float,
+an np.float64 (what np.sin of a float gives) or a 0-d array will do. The tests call
+these functions with Python floats and float64 arrays.
+
+Worked numbers
+--------------
+At x = 0.5 the forward pass gives a = 0.25, b = sin(0.25) = 0.2474039593, c = 0.75,
+d = 0.9974039593 and J = cos(d) = 0.5424849757. The backward pass gives
+dJ/dd = dJ/db = dJ/dc = -0.8400655041, dJ/da = -0.8139499019 and
+dJ/dx = -3.3341464141.
+
+Checking your gradient
+----------------------
+exercises/provided.py has a gradient checker. numerical_gradient(f, x, h=1e-5)
+estimates the gradient of f at x by central differences: f takes an array of the
+shape of x and returns one number, x is a float64 array (nudged in place and put
+back), and the result has the shape of x. rel_error(a, b) is the largest elementwise
+abs(a - b) / max(1e-8, abs(a) + abs(b)). About 1e-7 or less means that your gradient
+and the estimate agree; 1e-3 or more means a mistake.
+
+J acts elementwise, so the sum of J over an array x has dJ/dx as its gradient:
+
+    from exercises.provided import numerical_gradient, rel_error
+    x = np.array([-1.3, -0.4, 0.5, 0.9, 1.6])
+    numeric = numerical_gradient(lambda v: np.sum(graph_forward(v)["J"]), x)
+    print(rel_error(graph_backward(x)["x"], numeric))
+
+This checks graph_backward against your own graph_forward, so get the forward pass
+right first (the worked numbers above).
 """
 
 import numpy as np
@@ -51,7 +75,7 @@ def graph_forward(x):
     """The forward pass: every node of J = cos(sin(x^2) + 3 x^2), in order.
 
     Inputs:
-        x: a float, or an array of any shape (the graph is applied elementwise).
+        x: a scalar, or an array of any shape (the graph is applied elementwise).
     Returns:
         nodes: a dict with keys "a", "b", "c", "d", "J", each of the shape of x:
                a = x^2, b = sin(a), c = 3 x^2, d = b + c, J = cos(d).
@@ -68,15 +92,18 @@ def graph_backward(x):
     """The backward pass: dJ/dv for every node v, from the output back to x.
 
     Inputs:
-        x: a float, or an array of any shape.
+        x: a scalar, or an array of any shape.
     Returns:
         grads: a dict with keys "d", "b", "c", "a", "x", each of the shape of x:
                grads[v] = dJ/dv, the derivative of J with respect to node v. For "x"
-               both paths, through a and through c, are added.
+               it is the total derivative: how J changes when x moves and both a and
+               c move with it.
 
     >>> grads = graph_backward(0.5)
-    >>> print(f"dJ/dd = {grads['d']:.10f}, dJ/dx = {grads['x']:.10f}")
-    dJ/dd = -0.8400655041, dJ/dx = -3.3341464141
+    >>> print(f"dJ/dd = {grads['d']:.10f}, dJ/da = {grads['a']:.10f}")
+    dJ/dd = -0.8400655041, dJ/da = -0.8139499019
+    >>> print(f"dJ/dx = {grads['x']:.10f}")
+    dJ/dx = -3.3341464141
     """
     # YOUR CODE HERE
     raise NotImplementedError

@@ -3,54 +3,89 @@
 The network
 -----------
 D inputs, one hidden layer of H sigmoid neurons, one sigmoid output neuron. For a
-batch X of N samples (one per row):
+batch X of N samples, one per row (the batch is axis 0):
 
-    Z1 = X W1 + b1      (N, H)        W1 (D, H), b1 (H,)
-    A1 = sigma(Z1)      (N, H)        the hidden layer
-    Z2 = A1 W2 + b2     (N, 1)        W2 (H, 1), b2 (1,)
-    y_pred = sigma(Z2)  (N, 1), returned as (N,)
+    Z1 = X W1 + b1       (N, H)        W1 (D, H), b1 (H,)
+    A1 = sigma(Z1)       (N, H)        the hidden layer
+    Z2 = A1 W2 + b2      (N, 1)        W2 (H, 1), b2 (1,)
+    y_pred = sigma(Z2)   (N, 1), returned as its column 0, of shape (N,)
 
-The loss of this exercise is the mean squared error, the MEAN over the N samples
-with no factor 1/2:
+The loss of this exercise is the mean squared error of mse.py, the MEAN over the N
+samples with no factor 1/2:
 
     L = (1/N) sum_n (y_n - y_pred_n)^2
 
-The backward pass
------------------
-The chain rule again, from the loss back to the first layer. Each line uses the one
-before it, and each gradient has the shape of what it is the gradient of:
+Training is gradient descent: the gradient points uphill, so a small step against it
+lowers the loss,
 
-    dy_pred = -2 (y - y_pred) / N             (N,)    the MSE gradient
-    dZ2     = dy_pred * y_pred (1 - y_pred)   (N, 1)  through the output sigmoid
-    dW2     = A1^T dZ2                        (H, 1)
-    db2     = sum over n of dZ2               (1,)
-    dA1     = dZ2 W2^T                        (N, H)  back into the hidden layer
-    dZ1     = dA1 * A1 (1 - A1)               (N, H)  through the hidden sigmoids
-    dW1     = X^T dZ1                         (D, H)
-    db1     = sum over n of dZ1               (H,)
+    p <- p - lr * dL/dp        for each of W1, b1, W2, b2,
 
-These are the dense-layer gradients of the previous exercise, twice. The notes derive
-the same thing for a single weight: for Alice alone, with every weight 1,
+repeated over the whole batch every time ("full-batch"). With a small enough learning
+rate lr the loss falls at every step.
 
-    dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1 = -0.9526 * 0.2494 * -0.0904 = 0.0215
+What to derive
+--------------
+backward(params, cache, y_true) returns dL/dW1, dL/db1, dL/dW2 and dL/db2, each of the
+shape of its parameter. Derive them. Nothing new is needed: the network is two dense
+layers (dense.py) under the MSE (mse.py), so chain what you derived there. Start from
+dL/dy_pred; it is the upstream gradient of the output layer, and the output layer's
+gradient with respect to its input A1 is the upstream gradient of the hidden layer.
 
-where w1 joins input 1 (weight) to hidden neuron 1, so it is W1[0, 0] here.
+Mind one shape on the way. dL/dy_pred has the shape of y_pred, (N,), but the output
+layer works in (N, 1) arrays (Z2, and so dL/dZ2). Make the (N,) gradient an (N, 1)
+column before it meets an (N, 1) array (v[:, None] or v.reshape(-1, 1) does it):
+numpy multiplies an (N,) array by an (N, 1) one without complaint, broadcasting both to
+(N, N), and every gradient after that is silently wrong. With N = 1 you will not
+notice, so test with N > 1. The forward pass has the same trap the other way round:
+y of shape (N,) minus an (N, 1) y_pred is an (N, N) matrix, and the loss computed from
+it is wrong; that is why forward returns y_pred as (N,).
 
-Gradient descent
-----------------
-The gradient points uphill, so a small step against it lowers the loss:
+May this module use dense.py and mse.py? Yes, with a price. The grader (grader check
+and grader grade alike) loads your modules together as the package exercises, so
 
-    p <- p - lr * dL/dp        for p in W1, b1, W2, b2
+    from exercises.dense import dense_forward, dense_backward
+    from exercises.mse import mse_loss, mse_grad
 
-Training repeats forward, backward, step. Over the whole batch every time
-("full-batch"), with a small enough learning rate lr, the loss falls at every step.
+work here. But a mistake in dense.py or mse.py then costs points in this exercise too,
+and a missing dense.py or mse.py makes this module fail to import, which costs all of
+them. In the notebook version of the course each notebook runs in its own kernel:
+there, define what you need in the notebook itself. Writing the two layers out here
+takes a dozen lines and keeps this grade your own.
 
-Worked examples
----------------
+Worked numbers
+--------------
 Every neuron w = [0, 1], b = 0, input x = [2, 3]: the hidden neurons give
 sigma(3) = 0.9525741268 and the output is sigma(0.9525741268) = 0.7216325610.
-Alice, x = (-2, -1), y = 1, all weights 1 and biases 0: h1 = h2 = 0.0474258732,
-y_pred = 0.5236951741 and dL/dw1 = 0.0214695353.
+
+Alice alone, x = (-2, -1), y = 1, every weight 1 and every bias 0: h1 = h2 =
+0.0474258732 and y_pred = 0.5236951741. The notes take the derivative for one weight,
+w1, which joins input 1 (weight) to hidden neuron 1, so it is W1[0, 0] here:
+
+    dL/dw1 = dL/dy_pred * dy_pred/dh1 * dh1/dw1
+           = -0.9526096518 * 0.2494385387 * -0.0903533195 = 0.0214695353
+
+From init_params(2, 2, seed=0) on the gender table (exercises.provided.GENDER_X and
+GENDER_Y), five steps with lr = 0.3 record the losses 0.1777008804, 0.1709488571,
+0.1659258790, 0.1614936900 and 0.1573753439. The default run, 500 steps with
+lr = 0.5, brings the loss from 0.1777 down to about 0.0025.
+
+Checking your gradient
+----------------------
+exercises/provided.py has a gradient checker. numerical_gradient(f, x, h=1e-5)
+estimates the gradient of f at x by central differences: f takes an array of the
+shape of x and returns one number, x is a float64 array (nudged in place and put
+back), and the result has the shape of x. rel_error(a, b) is the largest elementwise
+abs(a - b) / max(1e-8, abs(a) + abs(b)). About 1e-7 or less means that your gradient
+and the estimate agree; 1e-3 or more means a mistake.
+
+Here f is the loss as a function of one parameter, the others held fixed; for W1:
+
+    from exercises.provided import numerical_gradient, rel_error
+    loss = lambda v: np.mean((y - forward({**params, "W1": v}, X)[0]) ** 2)
+    print(rel_error(grads["W1"], numerical_gradient(loss, params["W1"])))
+
+and the same for b1, W2 and b2. Use a batch of several samples, and a W1 that is
+square (D = H) but not symmetric, so that W1 and its transpose differ.
 """
 
 import numpy as np
@@ -192,11 +227,16 @@ def train(params, X, y, lr=0.5, epochs=500):
     Returns:
         (params, losses):
         params: the trained parameters, a dict of the same keys and shapes.
-        losses: float64 of shape (epochs,); losses[k] is the loss (the mean over N of
-                (y - y_pred)^2) just BEFORE step k, so losses[0] is the loss of the
-                starting params.
+        losses: float64 of shape (epochs,) (a list of floats will do); losses[k] is the
+                loss (the mean over N of (y - y_pred)^2) just BEFORE step k, so
+                losses[0] is the loss of the starting params.
+
+    Five steps at lr = 0.3, then the default run:
 
     >>> from exercises.provided import GENDER_X, GENDER_Y
+    >>> _, losses = train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y, lr=0.3, epochs=5)
+    >>> print(" ".join(f"{loss:.6f}" for loss in losses))
+    0.177701 0.170949 0.165926 0.161494 0.157375
     >>> trained, losses = train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y)
     >>> print(f"{losses[0]:.4f} -> {losses[-1]:.4f}")
     0.1777 -> 0.0025
