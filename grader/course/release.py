@@ -36,6 +36,7 @@ import exercises
 import grader
 from grader import __version__
 from grader.contract import EXERCISES, MAX_SCORE
+from grader.course import fingerprints
 from grader.course import stubs as stubs_lib
 from grader.course.public_tests import ReleaseError, hidden_test_names, is_hidden, public_source
 
@@ -46,7 +47,8 @@ MARKERS = (stubs_lib.BEGIN, stubs_lib.END)
 # Instructor tools: in the bundle each becomes a module that refuses politely. Whatever
 # else the bundle holds is checked for solution markers and hidden test names (_leaks):
 # a grader module that named one would stop the release, never be cut silently.
-INSTRUCTOR_ONLY = ("course.notebooks", "course.public_tests", "course.release", "course.stubs")
+INSTRUCTOR_ONLY = ("course.fingerprints", "course.notebooks", "course.public_tests",
+                   "course.release", "course.stubs")
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ packages = [{packages}]
 
 [tool.setuptools.package-data]
 "grader.reports" = ["schemas/*.json"]
+"grader.grading" = ["{fingerprints.FILE}"]
 autotests = ["pytest.ini"]
 '''
 
@@ -177,8 +180,14 @@ With Python 3.10 or newer, in this folder:
 
 ```sh
 python3 -m venv .venv && . .venv/bin/activate
-pip install .
+pip install -e .
 ```
+
+`-e` (editable) installs a link to this folder, not a copy: `import exercises.sigmoid`,
+from a notebook, a scratch script or any folder, is the file you are editing. A plain
+`pip install .` would copy the stubs into the environment as they are today, and
+anywhere but this folder `import exercises.sigmoid` would be that stub, whatever you
+wrote since. (`grader check` reads the files of `./exercises` either way.)
 
 ## Work
 
@@ -195,14 +204,46 @@ unchanged. `exercises/provided.py` holds helpers you may use; it is never graded
 From this folder, after each change:
 
 ```sh
-grader check            # every exercise
-grader check sigmoid    # one exercise
+grader check                   # every exercise
+grader check sigmoid           # one exercise
+grader check training --plot   # and the loss curve of your train(), drawn in the terminal
+python -m doctest exercises/sigmoid.py   # the examples of one module, doctest's own report
 ```
 
 You get a verdict per exercise and, for each failed test, what was wrong and a hint.
+When your code raises, the message says where, in your own file (`exercises/mse.py,
+line 12, in mse_loss`); a module that does not import is explained once, on its first
+test. Some hints come in steps: each time the same test fails again, the check shows
+the next step (`hint 2 of 3`); the counts live in `exercises/.grader-check-history.json`
+(delete it to start over).
+
+After the tests, `grader check` runs the examples of your docstrings against your own
+functions (`--no-examples` leaves them out): a failing one shows its line, what it
+expected and what it got; a function still raising `NotImplementedError` is "not
+implemented yet". `--plot` draws the training loss of your
+`train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y)` with your default lr and epochs.
+Neither counts for points, and neither changes the exit code: 0 when every public test
+passes, 1 when one does not.
+
 These public tests are worth {sum(public_points.values()):g} of the {MAX_SCORE} points. Hidden tests
 with other inputs are graded after the deadline: a passing check is a good sign, not
 the final score. `grader check --path DIR` checks another folder.
+
+## Check your gradients yourself
+
+`exercises/provided.py` has a gradient checker: `numerical_gradient(f, x)` differentiates
+a function that returns one number by central differences, and `rel_error(a, b)` says how
+far apart two gradients are:
+
+```python
+import numpy as np
+from exercises.provided import numerical_gradient, rel_error, sigmoid
+from exercises.sigmoid import sigmoid_grad          # yours
+
+z = np.array([-3.0, 0.0, 2.0])
+numeric = numerical_gradient(lambda v: np.sum(sigmoid(v)), z)   # elementwise: sum it
+print(rel_error(numeric, sigmoid_grad(z)))   # 1e-7 or less: they agree; 1e-3 or more: a mistake
+```
 
 ## Hand in
 
@@ -245,6 +286,7 @@ def build(dest: Path) -> Bundle:
         hidden = [name for path in sorted(_package_dir(autotests).glob("test_*.py"))
                   for name in hidden_test_names(path.read_text(encoding="utf-8"))]
         replaced = _copy_grader(staging / "grader")
+        fingerprints.write(staging / "grader" / "grading" / fingerprints.FILE, solutions_dir)
         (staging / "README.md").write_text(_readme(_public_points()), encoding="utf-8")
         (staging / "pyproject.toml").write_text(_pyproject(staging), encoding="utf-8")
         leaks = _leaks(staging, hidden)

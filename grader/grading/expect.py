@@ -32,13 +32,15 @@ def expect(got, want, what: str, *, function: str | None = None, inputs: dict | 
 @contextlib.contextmanager
 def diagnosing(function: str | None, inputs: dict | None, output, warnings=()):
     """Any GradeFailure raised inside gets the known mistake that explains ``output``."""
+    from grader.grading import misconceptions
+
+    if function is not None and inputs is not None:
+        misconceptions.consulted(function, inputs)  # failing or not: the release listens
     try:
         yield
     except GradeFailure as failure:
         if failure.misconception is None and function is not None and inputs is not None:
-            from grader.grading.misconceptions import diagnose
-
-            found = diagnose(function, inputs, output, warnings)
+            found = misconceptions.diagnose(function, inputs, output, warnings)
             if found is not None:
                 failure.misconception, failure.hint = found.id, found.hint
         raise

@@ -3,21 +3,33 @@
 When a test's comparison fails, ``diagnose`` recomputes every known-wrong variant of
 that function from the same inputs, here in the trusted process, and names the one
 the student's output matches. Variants are built from the reference's own outputs
-(negate it, drop a factor, skip a step), so this module holds no solution code; where
-the reference is not installed (the student bundle), only the variants that need
-nothing of it are tried.
+(negate it, drop a factor, skip a step), so this module holds no solution code.
+
+The student bundle has no reference. For the inputs of its public tests, the release
+wrote a digest of every variant's output there (``fingerprints.json`` beside this module,
+made by :mod:`grader.course.fingerprints`; keys and digests: :mod:`grader.grading.digests`),
+and ``diagnose`` looks them up instead of recomputing. For inputs the release never saw,
+only the variants that need nothing of the reference are tried.
 
 A hint explains the mistake and where to look; it never hands over the code.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import inspect
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from grader.grading import digests
+
+FINGERPRINTS = Path(__file__).with_name("fingerprints.json")
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,24 @@ class _Reference:
 
 
 REF = _Reference()
+
+# The release fingerprints every input a test may diagnose, failing or not: it listens here.
+_listeners: list[Callable[[str, dict], None]] = []
+
+
+def consulted(function: str, inputs: dict) -> None:
+    """A test is about to check ``function``'s output for these inputs (expect.diagnosing)."""
+    for listener in _listeners:
+        listener(function, inputs)
+
+
+@contextlib.contextmanager
+def listening(listener: Callable[[str, dict], None]) -> Iterator[None]:
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
 
 
 def _sigma(z):
@@ -306,36 +336,65 @@ def _right(function: str, inputs: dict):
     return getattr(REF, function)(**{name: inputs[name] for name in params if name in inputs})
 
 
+def candidates(function: str, inputs: dict) -> list[tuple[Misconception, object]]:
+    """(entry, wrong output) of each variant these inputs tell apart from the right answer
+    (at N = 1, "N times too large" is the right answer)."""
+    try:
+        right = _right(function, inputs)
+    except Exception:  # the reference is absent (the student bundle), or the inputs do not fit
+        right = None
+    found = []
+    for entry in CATALOGUE:
+        if entry.function != function:
+            continue
+        for variant in entry.variants:
+            try:
+                wrong = variant(REF, inputs)
+                if right is None or not _close(wrong, right):
+                    found.append((entry, wrong))
+            except Exception:  # the reference is absent, or the inputs do not fit
+                continue
+    return found
+
+
+@functools.cache
+def _fingerprints() -> dict:
+    """The release's digests by key of their inputs: only a student bundle has them."""
+    try:
+        table = json.loads(FINGERPRINTS.read_text(encoding="utf-8"))
+        consults = table["consults"] if table.get("format") == digests.FORMAT else {}
+        return consults if isinstance(consults, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def diagnose(function: str, inputs: dict, output,
              warnings: Sequence[str] = ()) -> Misconception | None:
     """The known mistake of ``function`` that explains ``output``, if exactly one does.
 
     A variant names a mistake only where these inputs tell it apart from the right
-    answer (at N = 1, "N times too large" is the right answer), and only when no other
-    mistake explains the same output equally well.
+    answer, and only when no other mistake explains the same output equally well.
     """
-    try:
-        right = _right(function, inputs)
-    except Exception:  # the reference is absent (the student bundle), or the inputs do not fit
-        right = None
     found: dict[str, Misconception] = {}
     for entry in CATALOGUE:
-        if entry.function != function:
-            continue
-        if entry.when is not None:
+        if entry.function == function and entry.when is not None:
             try:
                 if entry.when(inputs, output, list(warnings)):
                     found.setdefault(entry.id, entry)
             except Exception:
                 pass
-            continue
-        for variant in entry.variants:
+    consult = digests.key(function, inputs) if _fingerprints() else None
+    fingerprints = _fingerprints().get(consult or "")
+    if consult is not None and isinstance(fingerprints, list):
+        entries = {e.id: e for e in CATALOGUE if e.function == function}
+        for fingerprint in fingerprints:
+            if digests.matches(output, consult, fingerprint) and fingerprint["id"] in entries:
+                found.setdefault(fingerprint["id"], entries[fingerprint["id"]])
+    else:
+        for entry, wrong in candidates(function, inputs):
             try:
-                wrong = variant(REF, inputs)
-                if right is not None and _close(wrong, right):
-                    continue  # these inputs cannot tell this mistake from the right answer
                 if _close(output, wrong):
                     found.setdefault(entry.id, entry)
-            except Exception:  # the reference is absent, or the inputs do not fit
+            except Exception:  # an output that cannot be compared at all
                 continue
     return next(iter(found.values())) if len(found) == 1 else None
