@@ -1,7 +1,7 @@
 """pytest as the grading language: markers, fixtures, and one result per test.
 
 The autotests load this plugin from their conftest. It registers the markers
-``points(n)``, ``hidden`` and ``hint(text)``, provides the fixtures ``student`` (the
+``points(n)``, ``hidden`` and ``hint(text, ...)``, provides the fixtures ``student`` (the
 submission, called through its worker), ``reference`` (the solutions, for hidden
 tests only) and ``rng`` (seeded per test), and turns every test's outcome into a
 :class:`grader.reports.results.TestResult` for the current submission.
@@ -12,8 +12,10 @@ with pytest's own output. The grader's runner drives the same tests for a batch.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
+import re
 import types
 import zlib
 from collections.abc import Sequence
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.contract import EXERCISES
+from grader.contract import EXERCISE_NAMES, EXERCISES
 from grader.grading.compare import GradeFailure
 from grader.grading.memo import memoized
 from grader.grading.student import Student, StudentFailure, StudentSession
@@ -44,10 +46,15 @@ class GradingState:
     brief_reports: bool = False
     session: StudentSession | None = None
     results: list[tuple[str, TestResult]] = field(default_factory=list)  # (exercise, result)
+    # The results that failed for their module's sake (it could not be read or imported):
+    # (index in results, module, the test's place among the collected tests, what the
+    # others say).
+    module_failures: list[tuple[int, str, int, str]] = field(default_factory=list)
 
     def begin(self, session: StudentSession) -> None:
         self.session = session
         self.results = []
+        self.module_failures = []
 
     def finish(self) -> tuple[list[tuple[str, TestResult]], list[dict]]:
         """The results of the submission just graded, and what its worker was refused."""
@@ -57,7 +64,24 @@ class GradingState:
             integrity = self.session.integrity
         self.session = None
         results, self.results = self.results, []
+        once_per_module(results, self.module_failures)
+        self.module_failures = []
         return results, integrity
+
+
+def once_per_module(results: list[tuple[str, TestResult]],
+                    failures: list[tuple[int, str, int, str]]) -> None:
+    """A module that could not be read or imported is explained once, on its first test in
+    the autotests' order; its other tests say briefly that they did not run (in place)."""
+    first: dict[str, int] = {}
+    for index, module, _at, _said in sorted(failures, key=lambda f: f[2]):
+        first.setdefault(module, index)
+    for index, module, _, unrun in failures:
+        if first[module] != index:
+            exercise, result = results[index]
+            details = {k: v for k, v in result.details.items() if k not in ("traceback", "where")}
+            results[index] = (exercise, dataclasses.replace(result, message=unrun,
+                                                            details=details))
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -99,7 +123,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "hidden: an instructor-only test; students never see its inputs or expected values")
     config.addinivalue_line(
-        "markers", "hint(text): what to tell a student whose code fails this test")
+        "markers", "hint(text, ...): what to tell a student whose code fails this test; "
+                   "further texts are later steps, which grader check shows one by one to a "
+                   "student whose code keeps failing it")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -178,23 +204,30 @@ class TestInfo:
     nodeid: str
     name: str
     points: float  # its points(n) mark; 0 without one
-    hint: str      # its hint(text) mark; "" without one
+    hint: str      # the first text of its hint(text, ...) mark; "" without one
     hidden: bool
+    hints: tuple[str, ...] = ()  # every text of its hint mark: the hint in steps
 
     @classmethod
     def of(cls, item: pytest.Item) -> TestInfo:
         points = item.get_closest_marker("points")
         hint = item.get_closest_marker("hint")
+        hints = tuple(str(text) for text in hint.args) if hint else ()
         return cls(nodeid=item.nodeid, name=item.name,
                    points=float(points.args[0]) if points else 0.0,
-                   hint=hint.args[0] if hint else "",
+                   hint=hints[0] if hints else "", hints=hints,
                    hidden=item.get_closest_marker("hidden") is not None)
 
 
 def result_of(test: TestInfo, error: BaseException | None, transcript: Sequence[Reply],
               filled_in: dict) -> TestResult:
     """The result of one test, from the exception its call ended with (None: it passed), the
-    replies of its calls and what it put in its ``details`` fixture."""
+    replies of its calls and what it put in its ``details`` fixture.
+
+    Only a failed test gets the test's hint (with every step of it in ``details["hints"]``
+    when it has several): an error, a timeout or a crash is not the mistake the hint is
+    about. An error in the student's code keeps its place in ``details["where"]``.
+    """
     common: dict[str, Any] = {
         "name": test.name,
         "max_score": test.points,
@@ -206,12 +239,17 @@ def result_of(test: TestInfo, error: BaseException | None, transcript: Sequence[
         return TestResult(status="passed", details=details, **common)
     if isinstance(error, StudentFailure):
         failure = error.failure
+        message = failure.message
         if failure.traceback:
             details["traceback"] = failure.traceback
-        return TestResult(status=failure.status, message=failure.message,
-                          hint=(test.hint if failure.status in ("error", "timeout", "crashed")
-                                else ""),
-                          details=details, **common)
+            where = student_place(failure.traceback)
+            if where is not None and failure.status == "error":
+                details["where"] = where
+                # A SyntaxError's own "(mse.py, line 2)": the place says it, and more.
+                message = re.sub(r" \([\w.]+\.py, line \d+\)$", "", message)
+        return TestResult(status=failure.status, message=message, details=details, **common)
+    if len(test.hints) > 1 and not (isinstance(error, GradeFailure) and error.hint):
+        details["hints"] = list(test.hints)
     if isinstance(error, GradeFailure):
         details.update(error.details)
         return TestResult(status="failed", message=error.message,
@@ -221,10 +259,31 @@ def result_of(test: TestInfo, error: BaseException | None, transcript: Sequence[
         message = str(error).strip().splitlines()[0] if str(error).strip() else "wrong result"
         return TestResult(status="failed", message=message, hint=test.hint,
                           details=details, **common)
+    details.pop("hints", None)
     details["grader_exception"] = f"{type(error).__name__}: {error}"
     return TestResult(status="error",
                       message=f"the result could not be checked ({type(error).__name__}: {error})",
-                      hint=test.hint, details=details, **common)
+                      details=details, **common)
+
+
+# A frame of a traceback as Python prints it, with the line of source that follows it.
+FRAME = re.compile(r'^  File "(?P<path>[^"\n]{0,4000})", line (?P<line>\d{1,9})'
+                   r'(?:, in (?P<function>[^\n]{0,200}))?\n(?:    (?P<source>[^\n]*)\n)?', re.M)
+EXERCISE_FILE = re.compile(r"(?:^|/)exercises/(\w+)\.py$")
+
+
+def student_place(traceback: str) -> dict | None:
+    """The last frame of a traceback (as the worker keeps it) that is in one of the student's
+    exercise modules: ``{"file", "line", "function", "source"}``, or None."""
+    place = None
+    for frame in FRAME.finditer(traceback):
+        module = EXERCISE_FILE.search(frame["path"])
+        if module is None or module[1] not in EXERCISE_NAMES:
+            continue
+        place = {"file": f"exercises/{module[1]}.py", "line": int(frame["line"]),
+                 "function": frame["function"] or "",
+                 "source": (frame["source"] or "").strip()[:200]}
+    return place
 
 
 def _transcript_details(transcript: Sequence[Reply]) -> dict:
@@ -269,4 +328,9 @@ def pytest_runtest_makereport_record(item: pytest.Item, call: pytest.CallInfo):
         error = call.excinfo.value if call.excinfo is not None else None
         result = result_of(TestInfo.of(item), error, transcript, item.stash.get(DETAILS, {}))
         graded.results.append((exercise_of_item(item), result))
+        if isinstance(error, StudentFailure) and error.module is not None:
+            items = item.session.items
+            position = items.index(item) if item in items else len(items)
+            graded.module_failures.append((len(graded.results) - 1, error.module, position,
+                                           error.unrun))
     return report

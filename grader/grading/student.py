@@ -24,10 +24,17 @@ from grader.sandbox.wire import Handle
 
 
 class StudentFailure(Exception):
-    """The student's side failed to give a result; ``failure.status`` says how."""
+    """The student's side failed to give a result; ``failure.status`` says how.
 
-    def __init__(self, failure: Failure):
+    ``module`` names the exercise module when the failure is the module's own (it could not
+    be read, or its import failed), not this call's: every test of that module fails the same
+    way, and ``unrun`` is what the tests after the first one say.
+    """
+
+    def __init__(self, failure: Failure, module: str | None = None, unrun: str = ""):
         self.failure = failure
+        self.module = module
+        self.unrun = unrun
         super().__init__(failure.message)
 
     @property
@@ -157,12 +164,14 @@ class StudentSession(SessionBase):
         return self.worker
 
     def _module_ready(self, module: str) -> None:
+        unread = f"not run: exercises/{module}.py could not be read (see above)"
+        unimported = f"not run: exercises/{module}.py did not import (see above)"
         if module in self.submission.broken:
-            raise StudentFailure(Failure("error", self.submission.broken[module]))
+            raise StudentFailure(Failure("error", self.submission.broken[module]), module, unread)
         if module not in self.submission.sources:
             raise StudentFailure(Failure("missing", f"{module}.py is not in the submission"))
         if module in self.dead_modules:
-            raise StudentFailure(self.dead_modules[module])
+            raise StudentFailure(self.dead_modules[module], module, unimported)
         if module in self.imported:
             return
         worker = self._worker()
@@ -173,10 +182,10 @@ class StudentSession(SessionBase):
             self.dead_modules[module] = Failure(failure.status, failure.message, failure.kind,
                                                 failure.traceback, failure.output)
             self._discard_worker()
-            raise StudentFailure(self.dead_modules[module]) from None
+            raise StudentFailure(self.dead_modules[module], module, unimported) from None
         if reply.failure is not None:
             self.dead_modules[module] = reply.failure
-            raise StudentFailure(reply.failure)
+            raise StudentFailure(reply.failure, module, unimported)
         self.imported.add(module)
 
     def call(self, function: str, args: tuple, kwargs: dict, return_inputs: bool = False) -> Reply:

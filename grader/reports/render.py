@@ -26,8 +26,11 @@ def for_audience(report: dict, audience: str) -> dict:
         return view
     for exercise in view["exercises"]:
         for test in exercise["tests"]:
-            curve = test["details"].get("loss_curve") if test["visibility"] == "visible" else None
-            test["details"] = {"loss_curve": curve} if curve else {}
+            visible = test["visibility"] == "visible"
+            # Of a visible test's details the student sees the loss curve and where in their
+            # own code an error was raised; nothing of a hidden test's.
+            test["details"] = {key: test["details"][key] for key in ("loss_curve", "where")
+                               if visible and test["details"].get(key)}
             if test["visibility"] == "hidden" and test["status"] != "passed":
                 where = ("the hint says where to look" if test["hint"] else
                          "the public tests of this exercise are the place to start")
@@ -75,6 +78,22 @@ def _failed_tests(exercise: dict):
     return [t for t in exercise["tests"] if t["status"] != "passed"]
 
 
+def describe_place(where: dict) -> str:
+    """Where the student's code raised: ``exercises/sigmoid.py, line 3, in helper: return z[5]``."""
+    text = f"{where.get('file')}, line {where.get('line')}"
+    if where.get("function") and where["function"] != "<module>":
+        text += f", in {where['function']}"
+    return text + (f": {where['source']}" if where.get("source") else "")
+
+
+def message_of(test: dict) -> str:
+    """A test's message, with the place in the student's code where it raised, if known."""
+    where = test["details"].get("where")
+    if test["message"] and isinstance(where, dict):
+        return f"{test['message']} ({describe_place(where)})"
+    return test["message"]
+
+
 def _text(view: dict, audience: str) -> str:
     lines = [_headline(view), ""]
     for exercise in view["exercises"]:
@@ -85,7 +104,7 @@ def _text(view: dict, audience: str) -> str:
             lines.append(f"  - {test['name']}{tag}: {STATUS_WORDS[test['status']]}, "
                          f"0/{test['max_score']:g}")
             if test["message"]:
-                lines.append(f"      {test['message']}")
+                lines.append(f"      {message_of(test)}")
             if test["hint"]:
                 lines.append(f"      hint: {test['hint']}")
             if audience == "instructor" and test["details"].get("traceback"):
@@ -127,7 +146,7 @@ def _markdown(view: dict, audience: str) -> str:
             lines.append(f"- **{test['name']}**{tag}: {STATUS_WORDS[test['status']]}, "
                          f"0/{test['max_score']:g}")
             if test["message"]:
-                lines.append(f"  - {_md_cell(test['message'])}")
+                lines.append(f"  - {_md_cell(message_of(test))}")
             if test["hint"]:
                 lines.append(f"  - Hint: {_md_cell(test['hint'])}")
     lines += [line.replace("  - ", "- ") for line in _notes(view, audience)]
@@ -175,7 +194,7 @@ def _html(view: dict, audience: str) -> str:
             item = (f"<li><span class=status>{e(STATUS_WORDS[test['status']])}</span> "
                     f"<span class=points>0/{test['max_score']:g}</span> {e(test['name'])}{tag}")
             if test["message"]:
-                item += f"<div class=msg>{e(test['message'])}</div>"
+                item += f"<div class=msg>{e(message_of(test))}</div>"
             if test["hint"] in hints_shown:
                 # On a phone the same five-line hint three times buries the rest.
                 item += "<div class='hint again'>Hint: the same as above.</div>"
@@ -247,3 +266,45 @@ def loss_curve_svg(curves: dict, width: int = 480, height: int = 240) -> str:
                  if curves.get("reference") else "")
               + "</div>")
     return "".join(out) + legend
+
+
+def loss_curve_text(losses: list[float], width: int = 60, height: int = 15) -> str:
+    """A loss curve drawn in text, ``width`` by ``height`` characters plus its axes: on a log
+    scale when the losses are positive and span more than a factor 10, else a linear one.
+    Consecutive losses are joined by a line; non-finite ones are left out, and the title
+    says how many."""
+    finite = [(k, v) for k, v in enumerate(losses) if math.isfinite(v)]
+    if not finite:
+        return f"no finite loss to plot ({len(losses)} losses, none of them a finite number)"
+    values = [v for _, v in finite]
+    log = min(values) > 0 and max(values) > 10 * min(values)
+    scaled = [(k, math.log10(v) if log else v) for k, v in finite]
+    lo, hi = min(t for _, t in scaled), max(t for _, t in scaled)
+    if hi - lo <= 1e-12 * max(abs(hi), abs(lo)):
+        pad = abs(hi) / 2 or 1.0
+        lo, hi = lo - pad, hi + pad
+    last = max(len(losses) - 1, 1)
+    points = [(k * (width - 1) / last, (hi - t) / (hi - lo) * (height - 1)) for k, t in scaled]
+    grid = [[" "] * width for _ in range(height)]
+    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[-1:], strict=True):
+        for c in range(round(x0), round(x1) + 1):
+            ends = [y0, y1] if x1 == x0 else [
+                y0 + (y1 - y0) * (min(max(c + d, x0), x1) - x0) / (x1 - x0) for d in (-0.5, 0.5)]
+            for r in range(round(min(ends)), round(max(ends)) + 1):
+                grid[r][c] = "*"
+
+    def label(row: int) -> str:
+        t = hi - (hi - lo) * row / (height - 1)
+        return f"{10 ** t if log else t:9.3g}"
+
+    marks = {0: label(0), height // 2: label(height // 2), height - 1: label(height - 1)}
+    lines = [f"{marks.get(r, ' ' * 9)} |{''.join(row)}".rstrip() for r, row in enumerate(grid)]
+    steps = f"{len(losses) - 1}"
+    lines.append(" " * 10 + "+" + "-" * width)
+    lines.append(" " * 11 + "0" + "step".center(width - 1 - len(steps)) + steps)
+    title = (f"loss per step ({'log' if log else 'linear'} scale): {values[0]:.4g} at step "
+             f"{finite[0][0]}, {values[-1]:.4g} at step {finite[-1][0]}")
+    skipped = len(losses) - len(finite)
+    if skipped:
+        title += f"; {skipped} of the losses are not finite (nan or inf) and are not drawn"
+    return "\n".join([title, *lines])

@@ -107,6 +107,7 @@ class WorkerClient:
         self.rfd = -1  # replies
         self.evidence: socket.socket | None = None  # the guard's refusals, as they happen
         self._refusals: list[dict] = []
+        self.unready = False  # started without waiting for its "ready"
 
     # -- life -----------------------------------------------------------------------
 
@@ -170,7 +171,9 @@ class WorkerClient:
         if not ready.get("ready"):
             raise WorkerUnavailable("the worker did not say it was ready", self._stderr_tail())
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
+        """Start the worker; with ``wait`` False (fresh starts only), return as soon as its
+        process runs: the first request waits for it to be ready."""
         if self.zygote is not None:
             return self._start_forked()
         self.root = Path(tempfile.mkdtemp(prefix="backprop-worker-"))
@@ -197,7 +200,9 @@ class WorkerClient:
             os.close(to_worker_r)
             os.close(from_worker_w)
             evidence.close()
-        self._await_ready()
+        self.unready = not wait
+        if wait:
+            self._await_ready()
 
     def close(self) -> None:
         if self.process is not None:
@@ -245,6 +250,11 @@ class WorkerClient:
         """Import a student module ahead of its first call, so that a hang there is named."""
         return self._request({"op": "import", "module": module}, f"importing {module}.py")
 
+    def doctest(self, module: str) -> Reply:
+        """Run the docstring examples of a student module: the value lists the failures, as
+        the worker sent them (unchecked: see ``grader.course.selfcheck``)."""
+        return self._request({"op": "doctest", "module": module}, f"the examples of {module}.py")
+
     def call(self, module: str, function: str, args: tuple = (), kwargs: dict | None = None,
              keep: tuple[int, ...] = (), return_inputs: bool = False) -> Reply:
         request = {"op": "call", "module": module, "function": function,
@@ -255,6 +265,9 @@ class WorkerClient:
     def _request(self, request: dict, function: str) -> Reply:
         if self.process is None:
             self.start()
+        elif self.unready:
+            self.unready = False
+            self._await_ready()
         started = time.monotonic()
         deadline = started + self.limits.wall_seconds
         try:

@@ -3,12 +3,15 @@
 ``run_worker`` turns a fresh (or freshly forked) interpreter into a worker: limits,
 kernel walls, containment and the guard, in that order and before any student code runs;
 then it answers one request at a time on the protocol pipes: "call function F of module
-M with these arguments", "import module M". What student code prints is kept, capped, and
-sent back with the reply.
+M with these arguments", "import module M", "run the docstring examples of module M".
+What student code prints is kept, capped, and sent back with the reply.
 """
 
 from __future__ import annotations
 
+# Imported here, before the guard is installed: the examples op needs it, and the guard
+# would record its imports (pdb, unittest...) as the student's.
+import doctest
 import math
 import os
 import sys
@@ -29,8 +32,86 @@ from grader.sandbox.wire import (
 PROGRAM = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+# What the examples op sends back at most: docstrings with a failure, characters of a text.
+MAX_EXAMPLE_FAILURES = 20
+MAX_EXAMPLE_CHARS = 1000
+
+
 class Absent(Exception):
     """A module, function or handle that the worker does not have."""
+
+
+class _NoDebugger:
+    """In place of doctest's pdb, which would import readline and read ~/.pdbrc: what
+    doctest asks of it (reset, set_continue...) does nothing, but set_trace refuses."""
+
+    def __init__(self, out) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+    def set_trace(self, frame=None) -> None:
+        raise RuntimeError("pdb.set_trace() does not work in the grader's examples")
+
+
+class ExampleRunner(doctest.DocTestRunner):
+    """A module's docstring examples, run quietly: the first failure of each docstring is
+    kept as plain data (``found``), the later ones of that docstring only counted."""
+
+    def __init__(self, exercises_dir: str) -> None:
+        super().__init__(verbose=False)
+        self.exercises_dir = exercises_dir
+        self.found: list[dict] = []
+        self.by_test: dict[str, dict] = {}
+        self.dropped = 0  # failures of docstrings beyond MAX_EXAMPLE_FAILURES
+
+    def run(self, test, compileflags=None, out=None, clear_globs=True):
+        saved = doctest._OutputRedirectingPdb  # type: ignore[attr-defined]
+        doctest._OutputRedirectingPdb = _NoDebugger  # type: ignore[attr-defined]
+        try:
+            return super().run(test, compileflags, lambda text: None, clear_globs)
+        finally:
+            doctest._OutputRedirectingPdb = saved  # type: ignore[attr-defined]
+
+    def report_failure(self, out, test, example, got) -> None:
+        self.record(test, example, "failed", got)
+
+    def report_unexpected_exception(self, out, test, example, exc_info) -> None:
+        import linecache
+        import traceback
+
+        kind, error, tb = exc_info
+        frames = list(traceback.walk_tb(tb))
+        if isinstance(error, NotImplementedError):
+            function = frames[-1][0].f_code.co_name if frames else "a function"
+            return self.record(test, example, "not_implemented",
+                               f"{function} is not implemented yet")
+        ours = [(frame.f_code, line) for frame, line in frames
+                if os.path.dirname(frame.f_code.co_filename) == self.exercises_dir
+                and os.path.basename(frame.f_code.co_filename) != "provided.py"]
+        got = describe_error(error)
+        if ours:
+            code, line = ours[-1]
+            source = linecache.getline(code.co_filename, line).strip()
+            got += (f" (exercises/{os.path.basename(code.co_filename)}, line {line}, "
+                    f"in {code.co_name}: {source})")
+        self.record(test, example, "error", got)
+
+    def record(self, test, example, status: str, got: str) -> None:
+        if test.name in self.by_test:
+            self.by_test[test.name]["then"] += 1
+            return
+        if len(self.found) >= MAX_EXAMPLE_FAILURES:
+            self.dropped += 1
+            return
+        name = test.name.partition(".")[2].partition(".")[2]  # exercises.<module>.<name>
+        cut = MAX_EXAMPLE_CHARS
+        self.by_test[test.name] = {
+            "name": name[:200], "status": status, "source": example.source[:cut],
+            "line": None if test.lineno is None else test.lineno + example.lineno + 1,
+            "expected": example.want[:cut], "got": str(got)[:cut], "then": 0}
+        self.found.append(self.by_test[test.name])
 
 
 def _set_limits(limits: dict) -> None:
@@ -115,6 +196,8 @@ class WorkerServer:
             return self.call(request)
         if op == "import":
             return self.import_module(request["module"])
+        if op == "doctest":
+            return self.examples(request["module"])
         if op == "release":
             for handle in request.get("handles", []):
                 if isinstance(handle, Handle):
@@ -200,6 +283,30 @@ class WorkerServer:
             reply["inputs_after"] = [None if isinstance(a, Handle) else b
                                      for a, b in zip(request.get("args", []), args, strict=True)]
         return reply
+
+    def examples(self, module: str) -> dict:
+        """Run the docstring examples of a student module with :mod:`doctest`, as
+        ``python -m doctest`` would: the failures, plain data, as the reply's value."""
+        import traceback
+
+        imported = self.import_module(module)
+        if not imported["ok"]:
+            return imported
+        _cpu_budget(self.config["limits"].get("cpu_seconds"))
+        self.stdout.take()
+        try:
+            target = self.modules[module]
+            tests = doctest.DocTestFinder().find(target, "exercises." + module)
+            where = str(getattr(target, "__file__", "") or "")
+            runner = ExampleRunner(os.path.dirname(os.path.abspath(where)))
+            for test in sorted(tests, key=lambda t: t.lineno or 0):
+                runner.run(test)
+        except BaseException as error:  # SystemExit and KeyboardInterrupt too
+            return self.crash_report(error, traceback)
+        output, dropped = self.stdout.take()
+        value = {"examples": runner.tries, "failures": runner.found, "dropped": runner.dropped}
+        return {"ok": True, "value": value, "output": output, "output_dropped": dropped,
+                "warnings": []}
 
     def crash_report(self, error: BaseException, traceback, prefix: str = "") -> dict:
         trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
