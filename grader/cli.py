@@ -20,14 +20,24 @@ from grader import __version__, api
 from grader.contract import EXERCISES
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
-from grader.errors import EXIT_CHECK_FAILED, EXIT_NOT_GRADED, GraderError, OutputNotWritable
+from grader.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_GRADED,
+    GraderError,
+    NoOutputFolder,
+    NoSuchPath,
+    NotAFile,
+    OutputNotWritable,
+)
 from grader.grading import runner
 from grader.reports import render, store
 from grader.sandbox.limits import Limits
 
 
 def one_line_errors(command):
-    """Turn a GraderError raised by ``command`` into one line and its exit code."""
+    """Turn a GraderError raised by ``command`` into one line and its exit code (and
+    Ctrl-C into 'grader: interrupted', exit 130)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -36,6 +46,9 @@ def one_line_errors(command):
         except GraderError as error:
             click.echo(render.printable(f"grader: {error}"), err=True)
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:  # Ctrl-C outside a batch (a batch raises Interrupted)
+            click.echo("grader: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
 
@@ -58,10 +71,33 @@ class OneLineUsageGroup(click.Group):
             tail = f" (see '{where.command_path} --help')" if where is not None else ""
             click.echo(f"grader: {error.format_message()}{tail}", err=True)
             sys.exit(error.exit_code)
-        except click.Abort:
-            click.echo("grader: aborted", err=True)
-            sys.exit(1)
+        except click.Abort:  # click's word for Ctrl-C (KeyboardInterrupt) outside a batch
+            click.echo("grader: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+# Inputs and outputs: a missing input is bad usage (exit 2), and no command makes a folder
+# it was not asked for. A folder named for the output (--out DIR, release DIR) is made if
+# missing, but never its missing parents; an output file's folder must exist.
+
+
+def input_file(path: Path, what: str) -> Path:
+    """``path``, a file to read; NoSuchPath or NotAFile (exit 2) otherwise."""
+    if not path.exists():
+        raise NoSuchPath(path)
+    if not path.is_file():
+        raise NotAFile(path, what)
+    return path
+
+
+def output_place(path: Path) -> Path:
+    """``path``, an output file or a folder to make: NoOutputFolder (exit 2) unless the
+    folder it goes in exists (an existing ``path`` is the writer's to judge)."""
+    if not path.exists() and not path.parent.is_dir():
+        raise NoOutputFolder(path, "is not a folder" if path.parent.exists()
+                             else "does not exist")
+    return path
 
 
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,12 +115,18 @@ def main() -> None:
 @one_line_errors
 def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
     """Regenerate the student stubs from the reference solutions."""
-    if check:
-        stale = stubs_lib.out_of_date(solutions_dir, exercises_dir)
-        for path in stale:
-            click.echo(f"out of date: {path}")
-        sys.exit(EXIT_CHECK_FAILED if stale else 0)
-    changed = stubs_lib.write(solutions_dir, exercises_dir)
+    try:
+        if check:
+            stale = stubs_lib.out_of_date(solutions_dir, exercises_dir)
+            for path in stale:
+                click.echo(f"out of date: {path}")
+            sys.exit(EXIT_CHECK_FAILED if stale else 0)
+        changed = stubs_lib.write(solutions_dir, exercises_dir)
+    except FileNotFoundError as error:  # a solution to read, or the folder of the stubs
+        raise NoSuchPath(Path(error.filename or solutions_dir)) from None
+    except OSError as error:
+        raise OutputNotWritable(Path(error.filename or exercises_dir),
+                                error.strerror or str(error)) from None
     click.echo(f"{len(changed)} stub(s) rewritten" if changed else "stubs up to date")
 
 
@@ -131,6 +173,9 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
           isolation: str, accept_weak_isolation: bool, resume: bool,
           feedback_dir: Path | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
+    for folder in (out_dir, feedback_dir):
+        if folder is not None:
+            output_place(folder)
     with contextlib.ExitStack() as stack:
         graded = api.grade(paths, out_dir, isolation=isolation,
                            accept_weak_isolation=accept_weak_isolation, jobs=jobs,
@@ -163,11 +208,21 @@ def summary_table(summaries: list[runner.Summary]) -> str:
 @click.argument("exercise", required=False)
 @click.option("--path", "path", type=click.Path(path_type=Path), default=Path("exercises"),
               show_default=True, help="Your exercises folder.")
+@click.option("--examples/--no-examples", default=True, show_default=True,
+              help="Also run the examples in your docstrings, as python -m doctest does "
+                   "(not graded).")
+@click.option("--plot", is_flag=True,
+              help="Also draw the training loss curve of your train() on the gender table.")
 @one_line_errors
-def check(exercise: str | None, path: Path) -> None:
-    """Check your own exercises with the public tests (all, or one EXERCISE)."""
-    report = selfcheck.check(path, exercise)
-    click.echo(selfcheck.render(report, color=sys.stdout.isatty()))
+def check(exercise: str | None, path: Path, examples: bool, plot: bool) -> None:
+    """Check your own exercises with the public tests (all, or one EXERCISE).
+
+    Exit code 0 when every public test passes, 1 when one does not: the examples and the
+    plot never change it, they are not graded.
+    """
+    result = selfcheck.check(path, exercise, examples=examples, plot=plot)
+    click.echo(selfcheck.render(result, color=sys.stdout.isatty()))
+    report = result.report
     sys.exit(0 if report.error is None and report.score == report.max_score else EXIT_CHECK_FAILED)
 
 
@@ -180,7 +235,8 @@ def check(exercise: str | None, path: Path) -> None:
 @one_line_errors
 def report(report_path: Path, fmt: str, audience: str) -> None:
     """Show a grading report to a person."""
-    click.echo(render.render(store.load(report_path), fmt, audience), nl=False)
+    report_data = store.load(input_file(report_path, "a report"))
+    click.echo(render.render(report_data, fmt, audience), nl=False)
 
 
 @main.command()
@@ -195,7 +251,7 @@ def schema() -> None:
 def validate(reports: tuple[Path, ...]) -> None:
     """Check reports against the schema."""
     for path in reports:
-        store.load(path)
+        store.load(input_file(path, "a report"))
         click.echo(f"{path}: valid")
 
 
@@ -206,7 +262,7 @@ def release(out_dir: Path) -> None:
     """Write the student bundle to DIR: stubs, helpers, public tests, the grader; no solutions."""
     from grader.course import release as release_lib
 
-    bundle = release_lib.build(out_dir)
+    bundle = release_lib.build(output_place(out_dir))
     click.echo(f"{bundle.path}: {bundle.files} files, {len(bundle.public_tests)} public tests, "
                f"{len(bundle.hidden_tests_removed)} hidden tests and "
                f"{len(bundle.hidden_inputs_removed)} of their inputs left out; "
@@ -222,11 +278,11 @@ def gradebook(reports_dir: Path, output: str) -> None:
     """One CSV row per student (id, points per exercise, total, max, status), sorted by id."""
     from grader.reports import gradebook as gradebook_lib
 
+    target = None if output == "-" else output_place(Path(output))
     text = gradebook_lib.to_csv(gradebook_lib.rows(reports_dir))
-    if output == "-":
+    if target is None:
         click.echo(render.printable(text), nl=False)
         return
-    target = Path(output)
     try:
         store.write_atomic(target, render.printable(text))
     except OSError as error:
@@ -243,7 +299,7 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
     """Write nbgrader source notebooks, one <exercise>.ipynb each, from the single source."""
     from grader.course import notebooks
 
-    written = notebooks.write_course(course_dir, assignment)
+    written = notebooks.write_course(output_place(course_dir), assignment)
     notebook_count = sum(path.suffix == ".ipynb" for path in written)
     click.echo(f"{notebook_count} notebook(s) in {course_dir / 'source' / assignment}"
                + ("; wrote nbgrader_config.py" if len(written) > notebook_count else "")
@@ -260,12 +316,19 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
               type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The project source to bundle (default: this folder, or the grader's checkout).")
+@click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
+              show_default=True, help="What run_autograder asks for, as for grade.")
+@click.option("--accept-weak-isolation", is_flag=True,
+              help="Have run_autograder grade even where Gradescope's machine allows no kernel "
+                   "wall around student code (then a submission could read the reference).")
 @one_line_errors
-def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None) -> None:
+def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None,
+               isolation: str, accept_weak_isolation: bool) -> None:
     """Build the Gradescope autograder zip: setup.sh, run_autograder and the project source."""
     from grader.course import gradescope as gradescope_lib
 
-    names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout)
+    names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout, isolation,
+                                        accept_weak_isolation)
     click.echo(f"{out}: {len(names)} files; upload it as the assignment's autograder")
 
 
@@ -283,10 +346,17 @@ def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path 
               show_default=True, help="As for grade.")
 @click.option("--accept-weak-isolation", is_flag=True,
               help="Grade even where no kernel wall can be built around student code.")
+@click.option("--check-isolation", is_flag=True,
+              help="Grade nothing: say which isolation submissions would get here, proved on "
+                   "the reference; exit 1 if they would not be graded (setup.sh runs this).")
 @one_line_errors
 def gradescope_run(root: Path, hidden_visibility: str, timeout: float, isolation: str,
-                   accept_weak_isolation: bool) -> None:
+                   accept_weak_isolation: bool, check_isolation: bool) -> None:
     """Gradescope's run_autograder: grade ROOT/submission, write ROOT/results/results.json."""
     from grader.course import gradescope as gradescope_lib
 
+    if check_isolation:
+        works, line = gradescope_lib.check_isolation(isolation, accept_weak_isolation)
+        click.echo(render.printable(f"grader: {line}"))
+        sys.exit(0 if works else EXIT_CHECK_FAILED)
     gradescope_lib.run(root, hidden_visibility, timeout, isolation, accept_weak_isolation)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-# The exit codes of the `grader` command (README, "The CLI").
-EXIT_NOT_GRADED = 1   # a submission could not be graded, or a report is invalid
+# The exit codes of the `grader` command (README, "The CLI", one row each).
+EXIT_NOT_GRADED = 1   # a submission could not be graded, or a report that exists is invalid
 EXIT_CHECK_FAILED = 1  # `grader check`: a public test failed; `grader stubs --check`: stale
-EXIT_USAGE = 2        # bad usage: a path, an option, an output folder, a missing tool
-EXIT_INTERRUPTED = 130  # SIGINT or SIGTERM stopped a batch
+EXIT_USAGE = 2        # bad usage: an option, a missing input, an output whose folder is
+#                       missing or cannot be written, an isolation that cannot be had
+EXIT_INTERRUPTED = 130  # SIGINT or SIGTERM (Ctrl-C) stopped the command
 
 
 class GraderError(Exception):
@@ -88,7 +89,27 @@ class OutputNotWritable(GraderError):
     def __init__(self, path: Path, reason: str):
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: cannot write reports there ({reason})")
+        super().__init__(f"{path}: cannot write there ({reason})")
+
+
+class NoOutputFolder(GraderError):
+    """The folder an output would go in does not exist (or is a file): no command makes a
+    folder it was not asked for, so a typo in a path is said, not built."""
+
+    def __init__(self, path: Path, reason: str = "does not exist"):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: its folder {Path(path).parent} {reason}; create it first "
+                         "or choose another place")
+
+
+class NotAFile(GraderError):
+    """An input that should be a file is a folder (or a pipe, a device)."""
+
+    def __init__(self, path: Path, expected: str):
+        self.path = path
+        self.expected = expected
+        super().__init__(f"{path}: not a file ({expected} expected)")
 
 
 class DuplicateSubmissionId(GraderError):

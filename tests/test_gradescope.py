@@ -19,7 +19,9 @@ from grader.cli import main
 from grader.contract import EXERCISE_NAMES, MAX_SCORE
 from grader.course import gradescope
 from grader.grading import runner
-from tests.conftest import reference_sources
+from grader.sandbox import isolation as sandbox
+from tests.conftest import EXAMPLES, reference_sources
+from tests.test_loading import notebook
 from tests.test_nbgrader import ASSIGNMENT, STUDENTS, shared_course
 
 SECRET = "PRINTED-BY-THE-STUDENT"
@@ -168,10 +170,16 @@ def test_the_bundle_grades_the_nbgrader_students_as_nbgrader_does(bundle, tmp_pa
     # Gradescope copies run_autograder to /autograder and runs it from there.
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env.update(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable)
+    # Never apt-get on the machine running the tests: setup.sh finds bwrap, or says it lacks it.
+    env.update(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable, AUTOGRADER_NO_APT="1")
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd=root,
                            capture_output=True, text=True, timeout=600)
     assert setup.returncode == 0, setup.stderr[-4000:]
+    # The build log says whether bubblewrap is there and which isolation submissions get.
+    assert "setup.sh: bubblewrap" in setup.stdout, setup.stdout[-4000:]
+    assert "grader: isolation: " in setup.stdout, setup.stdout[-4000:]
+    if sandbox.bwrap_works() is None:
+        assert "isolation: bubblewrap;" in setup.stdout and "checked:" in setup.stdout
     for student in STUDENTS:
         shutil.rmtree(root / "submission", ignore_errors=True)
         shutil.rmtree(root / "results", ignore_errors=True)
@@ -187,3 +195,176 @@ def test_the_bundle_grades_the_nbgrader_students_as_nbgrader_does(bundle, tmp_pa
                         for name in EXERCISE_NAMES}
         assert per_exercise == course.notebook_scores[student], student
         assert "graded" in done.stdout and str(root / "source") not in data["output"]
+
+
+def test_setup_installs_bubblewrap_and_says_which_isolation_submissions_get(bundle, tmp_path):
+    """Does setup.sh install bubblewrap with apt-get where it can (tolerating a failure),
+    then run the isolation check with the flags run_autograder uses?"""
+    with zipfile.ZipFile(bundle) as archive:
+        setup = archive.read("setup.sh").decode()
+        run_autograder = archive.read("run_autograder").decode()
+    assert "apt_install bubblewrap" in setup and "command -v bwrap" in setup
+    assert "AUTOGRADER_NO_APT" in setup
+    check = next(line for line in setup.splitlines() if "--check-isolation" in line)
+    assert check.startswith("if ! ")  # a failed check warns in the build log, never fails it
+    assert "--isolation auto" in check and "--isolation auto" in run_autograder
+    assert "--accept-weak-isolation" not in setup + run_autograder
+    consenting = tmp_path / "weak.zip"
+    result = CliRunner().invoke(main, ["gradescope", str(consenting), "--isolation", "basic",
+                                       "--accept-weak-isolation"])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(consenting) as archive:
+        for script in ("setup.sh", "run_autograder"):
+            text = archive.read(script).decode()
+            assert "--isolation basic --accept-weak-isolation" in text, script
+
+
+def test_the_isolation_check_proves_itself_on_the_reference():
+    """Does ``gradescope-run --check-isolation`` say which isolation it found, having graded
+    the reference's public sigmoid tests in a worker with those walls, and exit 0?"""
+    result = CliRunner().invoke(main, ["gradescope-run", "--check-isolation"])
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip()
+    assert line.startswith("grader: isolation: ") and "kernel walls: " in line, line
+    assert "checked: the reference passed" in line, line
+    expected = "bubblewrap;" if sandbox.bwrap_works() is None else "basic (no namespaces);"
+    assert expected in line
+
+
+# -- run_autograder on Gradescope's layout -----------------------------------------------
+
+BOB = EXAMPLES / "bob_mistakes"
+
+
+def gradescope_layout(root: Path, kind: str) -> Path:
+    """``root/submission`` as Gradescope fills it, with bob's work in one of its shapes."""
+    submission = root / "submission"
+    submission.mkdir(parents=True)
+    files = sorted(BOB.glob("*.py"))
+    if kind == "folder":  # the student uploaded a folder
+        (submission / "backprop").mkdir()
+        for path in files:
+            shutil.copy(path, submission / "backprop" / path.name)
+    elif kind == "py files":
+        for path in files:
+            shutil.copy(path, submission / path.name)
+    elif kind == "notebooks":
+        for path in files:
+            (submission / f"{path.stem}.ipynb").write_text(
+                notebook(("markdown", f"# {path.stem}"), ("code", path.read_text("utf-8"))),
+                encoding="utf-8")
+    elif kind == "zip":
+        with zipfile.ZipFile(submission / "my work.zip", "w") as archive:
+            for path in files:
+                archive.write(path, f"exercises/{path.name}")
+        (submission / "README.txt").write_text("not graded\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def bob_graded(tmp_path_factory) -> dict:
+    """Bob's report as ``grader grade`` gives it."""
+    out = tmp_path_factory.mktemp("bob-graded") / "reports"
+    result = CliRunner().invoke(main, ["grade", str(BOB), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "bob_mistakes.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("kind", ["folder", "py files", "notebooks", "zip"])
+def test_run_autograder_grades_each_shape_of_submission_as_grade_does(kind, bob_graded,
+                                                                      tmp_path):
+    """In an /autograder layout under AUTOGRADER_ROOT, does run_autograder's command grade a
+    folder, loose .py files, notebooks and a zip exactly as ``grader grade`` grades bob, and
+    write a valid results.json that says the isolation in force only in extra_data?"""
+    root = gradescope_layout(tmp_path / "autograder", kind)
+    result = CliRunner().invoke(main, ["gradescope-run"], env={"AUTOGRADER_ROOT": str(root)})
+    assert result.exit_code == 0, result.output
+    data = gradescope.validate(json.loads((root / "results" / "results.json").read_text("utf-8")))
+    assert data["score"] == bob_graded["score"] < MAX_SCORE
+    expected = [(f"{e['name']}: {t['name']}", t["score"])
+                for e in bob_graded["exercises"] for t in e["tests"]]
+    assert [(t["name"], t["score"]) for t in data["tests"]] == expected
+    facts = data["extra_data"]["isolation"]
+    assert facts["mechanism"] == bob_graded["isolation"]["mechanism"]
+    assert isinstance(facts["kernel_walls"], list) and facts["kernel_walls"]
+    assert isinstance(facts["seccomp"], bool) and isinstance(facts["landlock"], bool)
+    assert "kernel walls" not in data["output"] and "isolation" not in data["output"]
+    assert result.stdout.startswith(f"graded: {bob_graded['score']:g}/100 points, isolation ")
+
+
+def test_a_submission_folder_with_two_zips_and_nothing_else_is_not_graded(tmp_path):
+    """Two zips and no exercise file: which one? Score 0 with the reason, as for an empty one."""
+    root = tmp_path / "autograder"
+    submission = root / "submission"
+    submission.mkdir(parents=True)
+    for name in ("a.zip", "b.zip"):
+        with zipfile.ZipFile(submission / name, "w") as archive:
+            archive.write(BOB / "mse.py", "mse.py")
+    assert gradescope.submission_path(submission) == submission
+    result = CliRunner().invoke(main, ["gradescope-run", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert data["score"] == 0 and "holds no submission" in data["output"]
+
+
+def test_without_a_kernel_wall_run_autograder_refuses_unless_the_bundle_consented(
+        tmp_path, monkeypatch):
+    """With neither bubblewrap nor Landlock (a locked-down Docker), is the submission refused
+    in one line (exit 2, no results.json: Gradescope counts it the autograder's failure), and
+    with --accept-weak-isolation graded with extra_data saying so and why?"""
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: "bwrap cannot create namespaces (test)")
+    monkeypatch.setattr(sandbox, "landlock_works", lambda: "no Landlock (test)")
+    monkeypatch.setattr(sandbox, "_landlock_default", lambda: False)
+    monkeypatch.setattr(sandbox, "_root", lambda: False)
+    root = gradescope_layout(tmp_path / "autograder", "py files")
+    refused = CliRunner().invoke(main, ["gradescope-run", "--root", str(root)])
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and "--accept-weak-isolation" in refused.stderr
+    assert not (root / "results" / "results.json").exists()
+    check = CliRunner().invoke(main, ["gradescope-run", "--check-isolation"])
+    assert check.exit_code == 1 and "would not be graded" in check.stdout
+    consented = CliRunner().invoke(main, ["gradescope-run", "--root", str(root),
+                                          "--accept-weak-isolation"], catch_exceptions=False)
+    assert consented.exit_code == 0, consented.output
+    data = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    facts = data["extra_data"]["isolation"]
+    assert isinstance(facts.pop("seccomp"), bool)
+    assert facts == {"mechanism": "basic", "kernel_walls": [], "landlock": False,
+                     "weaker_than_asked": "bwrap cannot create namespaces (test)",
+                     "weak_isolation_accepted": True}
+    assert "kernel walls: none" in consented.stdout and "accept-weak" in consented.stdout
+
+
+def test_a_missing_root_is_one_line_and_exit_2(tmp_path):
+    """Is --root naming no folder refused in one line, nothing created?"""
+    result = CliRunner().invoke(main, ["gradescope-run", "--root", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and result.stderr.startswith("grader: ")
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "nope").exists()
+
+
+def test_the_zip_is_not_written_where_its_folder_is_missing(tmp_path):
+    """Is ``grader gradescope missing/dir/out.zip`` one line, exit 2, no folder made?"""
+    out = tmp_path / "missing" / "dir" / "out.zip"
+    result = CliRunner().invoke(main, ["gradescope", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"grader: {out}: its folder {out.parent} does not exist; create it first or choose "
+        "another place"]
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(sandbox.bwrap_works() is not None, reason="bubblewrap does not work here")
+def test_the_isolation_check_catches_a_bubblewrap_that_only_half_works(monkeypatch):
+    """Where bwrap starts but the grader's full command fails (Docker's masked /proc refuses
+    ``--proc``), does the check, which runs the real worker, say so and exit 1?"""
+    full = sandbox.bwrap_prefix
+
+    def refused(root, numpy_dirs):
+        bwrap, *rest = full(root, numpy_dirs)
+        return [bwrap, "--no-such-bwrap-option", *rest]
+
+    monkeypatch.setattr(sandbox, "bwrap_prefix", refused)
+    result = CliRunner().invoke(main, ["gradescope-run", "--check-isolation"])
+    assert result.exit_code == 1, result.output
+    assert "isolation: bubblewrap;" in result.stdout
+    assert "could not grade the reference" in result.stdout

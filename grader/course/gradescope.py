@@ -3,13 +3,15 @@
 ``grader gradescope OUT.zip`` writes a zip with Gradescope's two entry points at its
 root (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 
-- ``setup.sh``, run once when Gradescope builds the image: a virtual environment in
-  ``/autograder/venv`` and ``pip install`` of the project source, which the zip carries
-  in ``backprop-lab/`` (pyproject.toml, README.md, grader/, exercises/, solutions/,
-  autotests/);
+- ``setup.sh``, run once when Gradescope builds the image: bubblewrap from apt (where the
+  image allows it), a virtual environment in ``/autograder/venv`` and ``pip install`` of
+  the project source, which the zip carries in ``backprop-lab/`` (pyproject.toml,
+  README.md, grader/, exercises/, solutions/, autotests/); then :func:`check_isolation`
+  says in the build log which isolation submissions will be graded under;
 - ``run_autograder``, run for every submission: ``python -m grader gradescope-run``
   (:func:`run`), which grades ``/autograder/submission`` with the isolated worker, exactly
-  as ``grader grade`` does, and writes ``/autograder/results/results.json``.
+  as ``grader grade`` does, and writes ``/autograder/results/results.json``, with the
+  isolation in force in its ``extra_data`` (which Gradescope stores and shows no student).
 
 ``AUTOGRADER_ROOT`` moves ``/autograder`` (to try the bundle on your own machine).
 :func:`to_gradescope` is the one conversion from our report to Gradescope's format;
@@ -23,15 +25,25 @@ import functools
 import io
 import json
 import math
-import os
+import shutil
 import tempfile
 import time
 import zipfile
 from importlib import resources
 from pathlib import Path
 
-from grader.errors import InvalidResults, NoProjectSource, OutputNotWritable
+from grader.errors import (
+    GraderError,
+    InvalidResults,
+    NoOutputFolder,
+    NoProjectSource,
+    NoSuchPath,
+    OutputNotWritable,
+)
+from grader.grading.discovery import exercise_file
+from grader.grading.safe_read import list_folder, subfolders
 from grader.reports import render, store
+from grader.sandbox.isolation import Isolation
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 DEFAULT_HIDDEN_VISIBILITY = "after_published"
@@ -95,13 +107,16 @@ def _summary(report: dict, hidden_visibility: str) -> str:
 
 
 def to_gradescope(report: dict, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
-                  execution_time: float | None = None) -> dict:
+                  execution_time: float | None = None, isolation: dict | None = None) -> dict:
     """Gradescope's results.json for ``report`` (a dict valid against the report schema).
 
     Every test becomes one Gradescope test, named ``<exercise>: <test>``, with its score,
     ``status`` passed/failed, the report's message and hint as output, and the visibility
     ``visible`` (public tests) or ``hidden_visibility`` (hidden tests). What the student's
     code printed, tracebacks and the sandbox's evidence stay out: they are in the report.
+    ``isolation`` (:func:`isolation_facts`) goes into the top-level ``extra_data``, which
+    Gradescope stores without showing it (staff find it in "Export Submissions"); by
+    default, the report's mechanism alone.
     """
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -131,7 +146,7 @@ def to_gradescope(report: dict, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILI
         "extra_data": {
             "submission_sha256": report["submission"]["sha256"],
             "grader_version": report["grader"]["version"],
-            "isolation": report["isolation"].get("mechanism", ""),
+            "isolation": isolation or {"mechanism": report["isolation"]["mechanism"]},
             "max_score": report["max_score"],
         },
     }
@@ -140,51 +155,157 @@ def to_gradescope(report: dict, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILI
 # -- run_autograder ------------------------------------------------------------------
 
 
+def isolation_facts(isolation: Isolation, accepted_weak: bool = False) -> dict:
+    """The isolation in force, for the course staff: results.json's ``extra_data`` and
+    the autograder's output. ``weaker_than_asked`` says why bubblewrap could not be had;
+    ``weak_isolation_accepted`` appears where no kernel wall confines reads (basic without
+    Landlock), which is graded only with ``--accept-weak-isolation``."""
+    facts: dict = {"mechanism": isolation.mechanism, "kernel_walls": isolation.walls(),
+                   "seccomp": isolation.seccomp, "landlock": isolation.landlock}
+    if isolation.reason:
+        facts["weaker_than_asked"] = isolation.reason
+    if isolation.mechanism == "basic" and not isolation.landlock:
+        facts["weak_isolation_accepted"] = accepted_weak
+    return facts
+
+
+def describe_facts(facts: dict) -> str:
+    """:func:`isolation_facts` in one line."""
+    line = (f"{facts['mechanism']}"
+            + (" (no namespaces)" if facts["mechanism"] == "basic" else "")
+            + f"; kernel walls: {', '.join(facts['kernel_walls']) or 'none'}"
+            + f"; seccomp: {'on' if facts['seccomp'] else 'off'}")
+    if facts.get("weaker_than_asked"):
+        line += f"; weaker than asked: {facts['weaker_than_asked']}"
+    if facts.get("weak_isolation_accepted"):
+        line += "; graded with --accept-weak-isolation"
+    return line
+
+
+def submission_path(folder: Path) -> Path:
+    """What to grade in Gradescope's submission folder: the folder itself, or the one zip
+    at its top when it holds no exercise file (at its top or one folder down), as
+    ``grader grade`` grades a folder that holds one zip."""
+    try:
+        entries = list_folder(folder)
+        nested = [e for sub in subfolders(entries) for e in list_folder(Path(sub.path))]
+    except (GraderError, OSError):
+        return folder  # why it cannot be read is its failed report's message
+    if any(exercise_file(entry.name) for entry in [*entries, *nested]):
+        return folder
+    zips = [entry for entry in entries if entry.name.endswith(".zip")
+            and not entry.name.startswith(".") and not entry.is_dir()]
+    return Path(zips[0].path) if len(zips) == 1 else folder
+
+
 def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
         timeout: float = 5.0, isolation: str = "auto", accept_weak: bool = False) -> dict:
     """Grade ``root/submission`` and write ``root/results/results.json``; returns its data.
 
-    The submission folder is one submission, whatever it holds: one that cannot be graded
-    gets a results.json with score 0 and the reason, as in a batch."""
+    The submission folder is one submission, whatever it holds (a zip alone in it is
+    graded, see :func:`submission_path`): one that cannot be graded gets a results.json
+    with score 0 and the reason, as in a batch. An isolation that cannot be had raises
+    before anything is written: Gradescope then marks the run as the autograder's failure,
+    not the student's, and shows the staff the line saying why."""
     from grader import api
     from grader.reports.results import to_dict
 
     started = time.monotonic()
-    results_dir = Path(root) / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    graded = api.grade([Path(root) / "submission"], None, isolation=isolation,
+    root = Path(root)
+    if not root.is_dir():
+        raise NoSuchPath(root)
+    graded = api.grade([submission_path(root / "submission")], None, isolation=isolation,
                        accept_weak_isolation=accept_weak, timeout=timeout, discover=False)
-    if graded.note:
-        print(f"grader: {graded.note}")
     assert graded.reports is not None  # graded in memory
     report = store.validate(to_dict(graded.reports[0]), "submission")
-    data = validate(to_gradescope(report, hidden_visibility, time.monotonic() - started))
-    store.write_atomic(results_dir / "results.json",
-                           json.dumps(data, indent=2, allow_nan=False) + "\n")
-    # Gradescope shows this stdout to the course staff only.
+    facts = isolation_facts(graded.isolation, accept_weak)
+    data = validate(to_gradescope(report, hidden_visibility, time.monotonic() - started,
+                                  facts))
+    results = root / "results" / "results.json"
+    try:
+        results.parent.mkdir(exist_ok=True)  # Gradescope makes it; a local try may not
+        store.write_atomic(results, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    except OSError as error:
+        raise OutputNotWritable(results, error.strerror or str(error)) from None
+    # Gradescope shows this stdout to the course staff only (stdout_visibility unset).
     print(f"{report['status']}: {_points(report['score'])}/{_points(report['max_score'])} "
-          f"points, isolation {report['isolation'].get('mechanism')}"
-          + (f", error: {report['error']}" if report["error"] else ""))
+          f"points, isolation {describe_facts(facts)}"
+          + (f"; error: {report['error']}" if report["error"] else ""))
     return data
+
+
+def check_isolation(isolation: str = "auto", accept_weak: bool = False) -> tuple[bool, str]:
+    """What setup.sh says in the build log: the isolation run_autograder will grade under
+    here, proved by grading the reference sigmoid's public tests in a worker with every
+    wall up (the full bubblewrap command, seccomp, Landlock). ``(True, line)`` when
+    submissions will be graded; ``(False, line)`` when they would be refused, or when a
+    worker cannot run here."""
+    from grader import api
+    from grader.course.notebooks import solutions_dir
+
+    with tempfile.TemporaryDirectory(prefix="backprop-lab-probe-") as folder:
+        probe = Path(folder) / "probe"
+        probe.mkdir()
+        shutil.copyfile(solutions_dir() / "sigmoid.py", probe / "sigmoid.py")
+        try:
+            graded = api.grade([probe], None, isolation=isolation, public_only=True,
+                               accept_weak_isolation=accept_weak, exercise="sigmoid",
+                               discover=False)
+        except GraderError as error:
+            return False, f"isolation: submissions would not be graded: {error}"
+    assert graded.reports is not None  # graded in memory
+    report = graded.reports[0]
+    line = f"isolation: {describe_facts(isolation_facts(graded.isolation, accept_weak))}"
+    tests = [test for exercise in report.exercises for test in exercise.tests]
+    failed = [test for test in tests if test.status != "passed"]
+    if report.error is not None or not tests or failed:
+        why = report.error or (f"{failed[0].name}: {failed[0].status}: {failed[0].message}"
+                               if failed else "no test ran")
+        return False, f"{line}; but a worker could not grade the reference with it: {why}"
+    return True, f"{line}; checked: the reference passed {len(tests)} public tests in it"
 
 
 # -- the bundle ----------------------------------------------------------------------
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when it builds the autograder image: it installs the
-# grader from the project source in this zip into a virtual environment.
-# AUTOGRADER_ROOT moves /autograder; PYTHON picks the interpreter (3.10 or newer).
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu): it
+# installs bubblewrap (the sandbox around student code) where apt-get can, then the
+# grader from the project source in this zip into a virtual environment, and says in
+# the build log which isolation submissions will be graded under.
+# AUTOGRADER_ROOT moves /autograder; PYTHON picks the interpreter (3.10 or newer);
+# AUTOGRADER_NO_APT=1 installs nothing with apt-get (to try the zip on your machine).
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${PYTHON:-python3}"
+APT_UPDATED=""
+apt_install() {  # where this image has apt-get and we are root
+    if [ -n "${AUTOGRADER_NO_APT:-}" ] || ! command -v apt-get >/dev/null 2>&1 \\
+            || [ "$(id -u)" != 0 ]; then
+        return 1
+    fi
+    if [ -z "$APT_UPDATED" ]; then apt-get update -q || return 1; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
 if ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -m venv "$ROOT/venv"; then
     # A bare Ubuntu image: Python, or its venv module, comes from apt.
-    apt-get update && apt-get install -y python3 python3-venv python3-pip
+    apt_install python3 python3-venv python3-pip
     PYTHON=python3
     "$PYTHON" -m venv "$ROOT/venv"
 fi
 "$ROOT/venv/bin/python" -m pip install --no-cache-dir "$SOURCE/%(project)s"
+if command -v bwrap >/dev/null 2>&1; then
+    echo "setup.sh: bubblewrap is installed ($(command -v bwrap))"
+elif apt_install bubblewrap; then
+    echo "setup.sh: bubblewrap installed with apt-get"
+else
+    echo "setup.sh: bubblewrap could not be installed (AUTOGRADER_NO_APT, no apt-get, not" \\
+         "root, or apt-get failed): submissions get basic isolation where its walls can be built"
+fi
+if ! "$ROOT/venv/bin/python" -I -m grader gradescope-run --check-isolation %(isolation)s; then
+    echo "setup.sh: WARNING: submissions would not be graded on this image (see the line" \\
+         "above): the README's Gradescope section says what to do"
+fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -193,7 +314,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 exec "$ROOT/venv/bin/python" -I -m grader gradescope-run --root "$ROOT" \\
     --hidden-visibility %(visibility)s --timeout %(timeout)s
-"""
+"""  # build_bundle ends the exec line with the isolation flags
 
 
 def find_project(project: Path | None = None) -> Path:
@@ -222,17 +343,27 @@ def _project_files(project: Path) -> list[tuple[Path, str]]:
 
 def build_bundle(out: Path, project: Path | None = None,
                  hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
-                 timeout: float = 5.0) -> list[str]:
-    """Write the autograder zip to ``out``; returns the names it holds."""
+                 timeout: float = 5.0, isolation: str = "auto",
+                 accept_weak: bool = False) -> list[str]:
+    """Write the autograder zip to ``out``, whose folder must exist; returns the names it
+    holds. ``isolation`` and ``accept_weak`` are what run_autograder passes to
+    ``gradescope-run`` (and setup.sh to its check)."""
+    from grader.api import ISOLATIONS
+
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    source = find_project(project)
-    scripts = {
-        "setup.sh": SETUP_SH % {"project": PROJECT_DIR},
-        "run_autograder": RUN_AUTOGRADER % {"visibility": hidden_visibility,
-                                            "timeout": f"{timeout:g}"},
-    }
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}")
     out = Path(out)
+    if not out.parent.is_dir():
+        raise NoOutputFolder(out, "is not a folder" if out.parent.exists() else "does not exist")
+    source = find_project(project)
+    flags = f"--isolation {isolation}" + (" --accept-weak-isolation" if accept_weak else "")
+    scripts = {
+        "setup.sh": SETUP_SH % {"project": PROJECT_DIR, "isolation": flags},
+        "run_autograder": (RUN_AUTOGRADER % {"visibility": hidden_visibility,
+                                             "timeout": f"{timeout:g}"}).rstrip() + f" {flags}\n",
+    }
     buffer = io.BytesIO()
     names = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -248,16 +379,9 @@ def build_bundle(out: Path, project: Path | None = None,
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
             names.append(name)
-    temporary = None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(buffer.getvalue())
-        os.replace(temporary, out)
+        store.write_atomic(out, buffer.getvalue())
     except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
         raise OutputNotWritable(out, error.strerror or str(error)) from None
     return names
 

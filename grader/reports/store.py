@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
+import secrets
+import stat
 import sys
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -63,13 +65,21 @@ def load(path: Path) -> dict:
     return validate(data, path)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` so that readers see the old file or the
+    new, never half: a temporary file in the same folder, then ``os.replace``.
+
+    The file gets the permissions ``open(path, "w")`` would give it: an existing file keeps
+    its mode, a new one gets 0666 less the umask (0644 under the usual 022), not the 0600 of
+    ``tempfile.mkstemp``. The folder must exist: nothing here makes one.
+    """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temporary = _create_temporary(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(fd, "wb") as stream:
+            _keep_mode(stream.fileno(), path)
+            stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -77,6 +87,29 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file ``.<name>.<random>.tmp`` next to ``path``, open for writing, created with
+    mode 0666 so that the kernel applies the umask (and a default ACL) as for ``open``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temporary = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(path.parent))
+
+
+def _keep_mode(fd: int, path: Path) -> None:
+    """Give the temporary file ``fd`` the permissions of the file it replaces, if any."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode):
+        os.fchmod(fd, stat.S_IMODE(mode) & 0o777)
 
 
 def dumps(report: SubmissionReport) -> str:
