@@ -153,7 +153,8 @@ def _feedback_writer(feedback_dir: Path) -> Callable[[SubmissionReport], None]:
 
 def _writable_dir(path: Path) -> Path:
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        # The folder asked for, never its missing parents: a typo is said, not built.
+        path.mkdir(exist_ok=True)
     except OSError as error:
         raise OutputNotWritable(path, error.strerror or str(error)) from None
     if not path.is_dir():

@@ -266,7 +266,7 @@ def release(out_dir: Path) -> None:
     click.echo(f"{bundle.path}: {bundle.files} files, {len(bundle.public_tests)} public tests, "
                f"{len(bundle.hidden_tests_removed)} hidden tests and "
                f"{len(bundle.hidden_inputs_removed)} of their inputs left out; "
-               f"students run: pip install {bundle.path} && grader check")
+               f"students run: pip install -e {bundle.path} && grader check")
 
 
 @main.command()

@@ -117,3 +117,16 @@ def test_every_output_of_the_cli_follows_the_umask(mask, tmp_path):
     assert json.loads((root / "results" / "results.json").read_text("utf-8"))["score"] == 100
     leftovers = [p for p in tmp_path.rglob("*.tmp")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("mask", UMASKS, ids=lambda m: f"umask{m:03o}")
+def test_the_student_bundle_is_a_folder_as_mkdir_makes_it(mask, tmp_path):
+    """Is the folder ``grader release`` hands out readable as ``mkdir`` would make it under the
+    umask (0755 under 022), not the 0700 of a private temporary folder?"""
+    from grader.course import release
+
+    with umask(mask):
+        bundle = release.build(tmp_path / "bundle")
+        made = tmp_path / "made-by-mkdir"
+        made.mkdir()
+    assert mode(bundle.path) == mode(made)

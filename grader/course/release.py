@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import shutil
 import tempfile
@@ -295,6 +296,10 @@ def build(dest: Path) -> Bundle:
                                + (f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""))
         if dest.exists():
             dest.rmdir()
+        # mkdtemp made it 0700; the bundle is a folder to hand out, as mkdir would make it.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
         staging.rename(dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
