@@ -15,7 +15,7 @@ What is provided:
   hand, compute it again by central differences, and compare the two::
 
       numeric = numerical_gradient(lambda v: np.sum(my_function(v)), x)
-      print(rel_error(numeric, my_derivative(x)))   # about 1e-9 or less: they agree
+      print(rel_error(numeric, my_derivative(x)))   # about 1e-7 or less: they agree
 
 - The small data set of the course notes: four people, their weight and height, and
   their gender, to train the network of ``training.py`` on.

@@ -35,8 +35,9 @@ Mind one shape on the way. dL/dy_pred has the shape of y_pred, (N,), but the out
 layer works in (N, 1) arrays (Z2, and so dL/dZ2). Make the (N,) gradient an (N, 1)
 column before it meets an (N, 1) array (v[:, None] or v.reshape(-1, 1) does it):
 numpy multiplies an (N,) array by an (N, 1) one without complaint, broadcasting both to
-(N, N), and every gradient after that is silently wrong. With N = 1 you will not
-notice, so test with N > 1. The forward pass has the same trap the other way round:
+(N, N): the product is wrong at once, and the first matrix product after it usually fails
+with a shape error far from the line that made it. With N = 1 you will not notice
+anything, so test with N > 1. The forward pass has the same trap the other way round:
 y of shape (N,) minus an (N, 1) y_pred is an (N, N) matrix, and the loss computed from
 it is wrong; that is why forward returns y_pred as (N,).
 

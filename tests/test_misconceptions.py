@@ -59,6 +59,8 @@ WRONG = {
                          "    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))"),
     "sigmoid-grad-missing-factor": ("sigmoid", "def sigmoid_grad(z):\n    return sigmoid(z)"),
     "sigmoid-grad-of-z": ("sigmoid", "def sigmoid_grad(z):\n    return z * (1 - z)"),
+    "sigmoid-grad-wrong-sign": ("sigmoid", "def sigmoid_grad(z):\n"
+                                "    return sigmoid(z) * (sigmoid(z) - 1)"),
     "mse-grad-missing-2": ("mse", "def mse_grad(y_true, y_pred):\n"
                            "    return -(y_true - y_pred) / np.size(y_pred)"),
     "mse-grad-sum-not-mean": ("mse", "def mse_grad(y_true, y_pred):\n"

@@ -7,6 +7,7 @@ Every student function runs in a real worker (isolation basic where the test pic
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import shutil
 from pathlib import Path
@@ -297,7 +298,7 @@ def test_an_error_shows_the_students_file_and_line_and_no_unrelated_hint(tmp_pat
                                          "function": "_helper", "source": "return z[5]"}
         assert test.hint == "" and "hints" not in test.details
         assert "sandbox" not in test.details["traceback"]
-    place = f"(exercises/sigmoid.py, line {line}, in _helper: return z[5])"
+    place = f"(exercises/sigmoid.py, line {line}, in _helper: `return z[5]`)"
     lines = selfcheck.render(result, color=False).splitlines()
     said = [i for i, text in enumerate(lines) if text.lstrip().startswith("error ")]
     assert said and all(lines[i].endswith(place) for i in said)
@@ -324,7 +325,7 @@ def test_a_syntax_error_is_explained_once_per_module(tmp_path, grade):
                                       "source": "def mse_loss(y_true, y_pred)"}
     text = selfcheck.render(result, color=False)
     assert text.count("SyntaxError") == 1
-    assert "(exercises/mse.py, line 4: def mse_loss(y_true, y_pred))" in text
+    assert "(exercises/mse.py, line 4: `def mse_loss(y_true, y_pred)`)" in text
     assert "mse            did not import (see above)" in text  # the examples' line
 
     report = grade([path], isolation="basic")["exercises"]
@@ -413,6 +414,12 @@ def test_hint_steps_advance_with_each_failure_and_stop_at_the_last(tmp_path):
     text = selfcheck.render(selfcheck.SelfCheck(report, steps), color=False)
     assert "hint 3 of 3: the last step" in text and "the idea" not in text
     assert "hint: only one" in text
+
+    # Once the test passes, its count is gone: the next mistake it catches starts at step 1.
+    passed = dataclasses.replace(stepped, status="passed")
+    selfcheck.hint_steps(report_of([("sigmoid", passed)]), history)
+    assert selfcheck.read_history(history) == {}
+    assert selfcheck.hint_steps(report, history)[("sigmoid", "test_sigmoid_in_steps")] == (1, 3)
 
     history.write_text("{not json", encoding="utf-8")  # unreadable: a fresh start
     assert selfcheck.hint_steps(report, history)[("sigmoid", "test_sigmoid_in_steps")] == (1, 3)

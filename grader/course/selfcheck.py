@@ -143,19 +143,23 @@ def read_history(file: Path) -> dict[str, int]:
 
 def hint_steps(report: SubmissionReport, file: Path) -> dict[tuple[str, str], tuple[int, int]]:
     """For each failed test whose hint has steps: (the step to show, counted from 1, and how
-    many there are); the history file counts this failure too."""
+    many there are); the history file counts this failure too. A test that passes starts
+    over: the next mistake it catches is a new one, and gets the first step again."""
     counts = read_history(file)
+    before = dict(counts)
     steps = {}
     for exercise in report.exercises:
         for test in exercise.tests:
+            key = f"{exercise.name}::{test.name}"
+            if test.status == "passed":
+                counts.pop(key, None)
             hints = test.details.get("hints")
             if test.status != "failed" or not isinstance(hints, list) or len(hints) < 2:
                 continue
-            key = f"{exercise.name}::{test.name}"
             steps[(exercise.name, test.name)] = (min(counts.get(key, 0), len(hints) - 1) + 1,
                                                  len(hints))
             counts[key] = counts.get(key, 0) + 1
-    if steps:
+    if counts != before:
         with contextlib.suppress(OSError):  # a read-only folder: the first step each time
             store.write_atomic(file, json.dumps({"failures": counts}, indent=1, sort_keys=True))
     return steps

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -181,3 +182,14 @@ def matches(output, consult: str, fingerprint: dict) -> bool:
                                              values) == expected
     except (KeyError, TypeError, ValueError):  # a damaged table names nothing
         return False
+
+
+def read_table(path: Path) -> dict:
+    """The release's digests by key of their inputs, from ``path``; empty where there is no
+    such file (the instructor's install) or it is not one this version wrote."""
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+        consults = table["consults"] if table.get("format") == FORMAT else {}
+        return consults if isinstance(consults, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

@@ -20,7 +20,6 @@ import contextlib
 import functools
 import importlib
 import inspect
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +157,11 @@ CATALOGUE: tuple[Misconception, ...] = (
         "the result is sigma(z) times another factor that goes to 0 as z grows.",
         variants=(lambda ref, i: _sigma(i["z"]),)),
     Misconception(
+        "sigmoid-grad-wrong-sign", "sigmoid", "sigmoid_grad",
+        "Your derivative is negative, but the sigmoid only ever rises. Check the sign "
+        "that the inner derivative of e^(-z) brings, and the one from 1 / u.",
+        variants=(lambda ref, i: -ref.sigmoid_grad(i["z"]),)),
+    Misconception(
         "sigmoid-grad-of-z", "sigmoid", "sigmoid_grad",
         "You applied s (1 - s) to z itself. The formula is in terms of the sigmoid's "
         "output: compute s = sigma(z) first, then s (1 - s).",
@@ -183,9 +187,9 @@ CATALOGUE: tuple[Misconception, ...] = (
     # -- dense --------------------------------------------------------------------
     Misconception(
         "dense-missing-activation-derivative", "dense", "dense_backward",
-        "dx, dW and db all skip the sigmoid. h = sigma(Z) with Z = x W + b, so the "
-        "upstream dh must first be turned into dZ = dh * sigma'(Z) = dh * h (1 - h); "
-        "everything else is built from dZ.",
+        "dx, dW and db all skip the sigmoid. h = sigma(Z) with Z = x W + b: on its way "
+        "back to W, b and x, the upstream dh passes through the sigmoid first. Which "
+        "derivative is that, evaluated where, and what does the cache already hold of it?",
         variants=(lambda ref, i: _dense_variant(ref, i, activation=False),)),
     Misconception(
         "dense-bias-not-summed", "dense", "dense_backward",
@@ -360,12 +364,7 @@ def candidates(function: str, inputs: dict) -> list[tuple[Misconception, object]
 @functools.cache
 def _fingerprints() -> dict:
     """The release's digests by key of their inputs: only a student bundle has them."""
-    try:
-        table = json.loads(FINGERPRINTS.read_text(encoding="utf-8"))
-        consults = table["consults"] if table.get("format") == digests.FORMAT else {}
-        return consults if isinstance(consults, dict) else {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    return digests.read_table(FINGERPRINTS)
 
 
 def diagnose(function: str, inputs: dict, output,

@@ -79,11 +79,12 @@ def _failed_tests(exercise: dict):
 
 
 def describe_place(where: dict) -> str:
-    """Where the student's code raised: ``exercises/sigmoid.py, line 3, in helper: return z[5]``."""
+    """Where the student's code raised: ``exercises/sigmoid.py, line 3, in helper: `return z[5]```;
+    the source line in backquotes, so that its own brackets are not read as the message's."""
     text = f"{where.get('file')}, line {where.get('line')}"
     if where.get("function") and where["function"] != "<module>":
         text += f", in {where['function']}"
-    return text + (f": {where['source']}" if where.get("source") else "")
+    return text + (f": `{where['source']}`" if where.get("source") else "")
 
 
 def message_of(test: dict) -> str:
