@@ -315,7 +315,8 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
 @click.option("--timeout", default=Limits.wall_seconds, show_default=True,
               type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The project source to bundle (default: this folder, or the grader's checkout).")
+              help="Bundle this checkout's packages instead of the grader installed here "
+                   "(the default, wherever it is installed).")
 @click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
               show_default=True, help="What run_autograder asks for, as for grade.")
 @click.option("--accept-weak-isolation", is_flag=True,
@@ -324,12 +325,12 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
 @one_line_errors
 def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None,
                isolation: str, accept_weak_isolation: bool) -> None:
-    """Build the Gradescope autograder zip: setup.sh, run_autograder and the project source."""
+    """Build the Gradescope autograder zip: setup.sh, run_autograder and the grader's wheel."""
     from grader.course import gradescope as gradescope_lib
 
     names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout, isolation,
                                         accept_weak_isolation)
-    click.echo(f"{out}: {len(names)} files; upload it as the assignment's autograder")
+    click.echo(f"{out}: {', '.join(names)}; upload it as the assignment's autograder")
 
 
 @main.command("gradescope-run")

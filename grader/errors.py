@@ -236,11 +236,21 @@ class InvalidResults(GraderError):
 
 
 class NoProjectSource(GraderError):
-    def __init__(self, tried: list[Path]):
-        self.tried = tried
-        super().__init__("no backprop-lab source found (a folder with pyproject.toml and "
-                         f"grader/): tried {', '.join(str(p) for p in tried)}; run from the "
-                         "project's root or pass --project")
+    """``grader gradescope --project`` naming a folder that is not a checkout."""
+
+    def __init__(self, project: Path):
+        self.project = project
+        super().__init__(f"{project}: not a backprop-lab checkout (pyproject.toml and the "
+                         "packages grader/, exercises/, solutions/, autotests/); leave out "
+                         "--project to bundle the grader installed here")
+
+
+class WheelUnavailable(GraderError):
+    """The installed grader cannot be made into the autograder's wheel."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"cannot bundle the grader for Gradescope: {reason}")
 
 
 class BadAssignmentName(GraderError):

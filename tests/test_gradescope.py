@@ -3,6 +3,7 @@ zip run for real."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -15,12 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import grader
 from grader.cli import main
 from grader.contract import EXERCISE_NAMES, MAX_SCORE
 from grader.course import gradescope
 from grader.grading import runner
 from grader.sandbox import isolation as sandbox
-from tests.conftest import EXAMPLES, reference_sources
+from tests.conftest import EXAMPLES, ROOT, reference_sources
 from tests.test_loading import notebook
 from tests.test_nbgrader import ASSIGNMENT, STUDENTS, shared_course
 
@@ -119,23 +121,28 @@ def bundle(tmp_path_factory) -> Path:
     return out
 
 
-def test_the_zip_holds_the_two_scripts_and_the_project_source(bundle):
-    """Are setup.sh and an executable run_autograder at the root, with the installable source?"""
+def test_the_zip_holds_the_two_scripts_and_the_graders_wheel(bundle):
+    """Are setup.sh and an executable run_autograder at the root, with the wheel setup.sh
+    installs, and nothing of a checkout?"""
+    wheel_name = f"backprop_lab-{grader.__version__}-py3-none-any.whl"
     with zipfile.ZipFile(bundle) as archive:
         infos = {info.filename: info for info in archive.infolist()}
-        names = set(infos)
+        assert list(infos) == ["setup.sh", "run_autograder", wheel_name]
         for script in ("setup.sh", "run_autograder"):
             mode = infos[script].external_attr >> 16
             assert stat.S_ISREG(mode) and mode & 0o111, script
             assert archive.read(script).startswith(b"#!/usr/bin/env bash\n")
         run_autograder = archive.read("run_autograder").decode()
+        setup = archive.read("setup.sh").decode()
+        with zipfile.ZipFile(io.BytesIO(archive.read(wheel_name))) as packed:
+            names = set(packed.namelist())
     assert "AUTOGRADER_ROOT" in run_autograder and "after_published" in run_autograder
-    project = gradescope.PROJECT_DIR
-    assert {f"{project}/pyproject.toml", f"{project}/README.md",
-            f"{project}/grader/cli.py", f"{project}/grader/reports/schemas/report.schema.json",
-            f"{project}/exercises/provided.py", f"{project}/autotests/pytest.ini"} <= names
-    assert {f"{project}/solutions/{name}.py" for name in EXERCISE_NAMES} <= names
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert f'pip install --no-cache-dir "$SOURCE/{wheel_name}"' in setup
+    assert {"grader/cli.py", "grader/reports/schemas/report.schema.json",
+            "exercises/provided.py", "autotests/pytest.ini"} <= names
+    assert {f"solutions/{name}.py" for name in EXERCISE_NAMES} <= names
+    assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("tests/")
+                   or n in ("pyproject.toml", "README.md") for n in names)
 
 
 def test_the_scripts_are_valid_bash(bundle, tmp_path):
@@ -148,13 +155,32 @@ def test_the_scripts_are_valid_bash(bundle, tmp_path):
         assert done.returncode == 0, done.stderr
 
 
-def test_no_project_source_is_one_line(tmp_path):
-    """Is --project pointing at a folder without the source refused in one line, exit 2?"""
+def test_a_project_that_is_no_checkout_is_one_line(tmp_path):
+    """Is --project (the override of the installed grader) pointing at a folder without the
+    packages refused in one line, exit 2?"""
     result = CliRunner().invoke(main, ["gradescope", str(tmp_path / "a.zip"),
                                        "--project", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stderr.startswith("grader: no backprop-lab source found")
+    assert result.stderr.startswith(f"grader: {tmp_path}: not a backprop-lab checkout")
     assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "a.zip").exists()
+
+
+def test_the_project_override_bundles_that_checkouts_packages(tmp_path):
+    """Does --project bundle the checkout it names, with that checkout's version?"""
+    project = tmp_path / "checkout"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(
+        "tests", "mutants", "examples", ".*", "__pycache__", "*.egg-info", "build"))
+    init = project / "grader" / "__init__.py"
+    init.write_text(init.read_text("utf-8").replace(grader.__version__, "9.9.9"), "utf-8")
+    (project / "solutions" / "extra_module.py").write_text("X = 1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["gradescope", str(tmp_path / "a.zip"),
+                                       "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        assert "backprop_lab-9.9.9-py3-none-any.whl" in archive.namelist()
+        packed = zipfile.ZipFile(io.BytesIO(archive.read("backprop_lab-9.9.9-py3-none-any.whl")))
+    assert "solutions/extra_module.py" in packed.namelist()
+    assert "Version: 9.9.9\n" in packed.read("backprop_lab-9.9.9.dist-info/METADATA").decode()
 
 
 @pytest.mark.slow

@@ -5,14 +5,17 @@ root (https://gradescope-autograders.readthedocs.io/en/latest/specs/):
 
 - ``setup.sh``, run once when Gradescope builds the image: bubblewrap from apt (where the
   image allows it), a virtual environment in ``/autograder/venv`` and ``pip install`` of
-  the project source, which the zip carries in ``backprop-lab/`` (pyproject.toml,
-  README.md, grader/, exercises/, solutions/, autotests/); then :func:`check_isolation`
-  says in the build log which isolation submissions will be graded under;
+  the wheel beside it, ``backprop_lab-<version>-py3-none-any.whl`` (its dependencies come
+  from PyPI); then :func:`check_isolation` says in the build log which isolation
+  submissions will be graded under;
 - ``run_autograder``, run for every submission: ``python -m grader gradescope-run``
   (:func:`run`), which grades ``/autograder/submission`` with the isolated worker, exactly
   as ``grader grade`` does, and writes ``/autograder/results/results.json``, with the
   isolation in force in its ``extra_data`` (which Gradescope stores and shows no student).
 
+The wheel is the grader that builds the zip, wherever it is installed (a checkout, an
+editable install, site-packages; :mod:`grader.course.wheel`), or the checkout
+``--project`` names; the zip holds no checkout, so the same packages make the same bytes.
 ``AUTOGRADER_ROOT`` moves ``/autograder`` (to try the bundle on your own machine).
 :func:`to_gradescope` is the one conversion from our report to Gradescope's format;
 the result is validated against ``schemas/gradescope-results.schema.json`` before it
@@ -32,11 +35,11 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
+from grader.course import wheel
 from grader.errors import (
     GraderError,
     InvalidResults,
     NoOutputFolder,
-    NoProjectSource,
     NoSuchPath,
     OutputNotWritable,
 )
@@ -47,9 +50,6 @@ from grader.sandbox.isolation import Isolation
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 DEFAULT_HIDDEN_VISIBILITY = "after_published"
-PROJECT_DIR = "backprop-lab"  # the project source inside the bundle
-PACKAGES = ("grader", "exercises", "solutions", "autotests")
-PROJECT_FILES = ("pyproject.toml", "README.md")
 
 
 # -- results.json --------------------------------------------------------------------
@@ -270,8 +270,8 @@ def check_isolation(isolation: str = "auto", accept_weak: bool = False) -> tuple
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu): it
 # installs bubblewrap (the sandbox around student code) where apt-get can, then the
-# grader from the project source in this zip into a virtual environment, and says in
-# the build log which isolation submissions will be graded under.
+# grader from the wheel in this zip (dependencies from PyPI) into a virtual environment,
+# and says in the build log which isolation submissions will be graded under.
 # AUTOGRADER_ROOT moves /autograder; PYTHON picks the interpreter (3.10 or newer);
 # AUTOGRADER_NO_APT=1 installs nothing with apt-get (to try the zip on your machine).
 set -euo pipefail
@@ -293,7 +293,7 @@ if ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -m venv "$ROOT/venv"; t
     PYTHON=python3
     "$PYTHON" -m venv "$ROOT/venv"
 fi
-"$ROOT/venv/bin/python" -m pip install --no-cache-dir "$SOURCE/%(project)s"
+"$ROOT/venv/bin/python" -m pip install --no-cache-dir "$SOURCE/%(wheel)s"
 if command -v bwrap >/dev/null 2>&1; then
     echo "setup.sh: bubblewrap is installed ($(command -v bwrap))"
 elif apt_install bubblewrap; then
@@ -317,37 +317,14 @@ exec "$ROOT/venv/bin/python" -I -m grader gradescope-run --root "$ROOT" \\
 """  # build_bundle ends the exec line with the isolation flags
 
 
-def find_project(project: Path | None = None) -> Path:
-    """The project source: ``project``, else the current folder, else the grader's checkout."""
-    import grader
-
-    tried = [Path(project)] if project else [Path.cwd(), Path(grader.__file__).resolve().parents[1]]
-    for candidate in tried:
-        if (candidate / "pyproject.toml").is_file() and (candidate / "grader" / "cli.py").is_file():
-            return candidate.resolve()
-    raise NoProjectSource(tried)
-
-
-def _project_files(project: Path) -> list[tuple[Path, str]]:
-    """``(file, name in the zip)`` for the project source, without caches and bytecode."""
-    files = [(project / name, f"{PROJECT_DIR}/{name}") for name in PROJECT_FILES
-             if (project / name).is_file()]
-    for package in PACKAGES:
-        for path in sorted((project / package).rglob("*")):
-            rel = path.relative_to(project)
-            if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc" \
-                    and not any(part.startswith(".") for part in rel.parts):
-                files.append((path, f"{PROJECT_DIR}/{rel.as_posix()}"))
-    return files
-
-
 def build_bundle(out: Path, project: Path | None = None,
                  hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
                  timeout: float = 5.0, isolation: str = "auto",
                  accept_weak: bool = False) -> list[str]:
     """Write the autograder zip to ``out``, whose folder must exist; returns the names it
-    holds. ``isolation`` and ``accept_weak`` are what run_autograder passes to
-    ``gradescope-run`` (and setup.sh to its check)."""
+    holds: setup.sh, run_autograder and the wheel of the grader installed here (of the
+    checkout ``project``, if given). ``isolation`` and ``accept_weak`` are what
+    run_autograder passes to ``gradescope-run`` (and setup.sh to its check)."""
     from grader.api import ISOLATIONS
 
     if hidden_visibility not in VISIBILITIES:
@@ -357,31 +334,26 @@ def build_bundle(out: Path, project: Path | None = None,
     out = Path(out)
     if not out.parent.is_dir():
         raise NoOutputFolder(out, "is not a folder" if out.parent.exists() else "does not exist")
-    source = find_project(project)
+    wheel_name, wheel_bytes = wheel.build(project)
     flags = f"--isolation {isolation}" + (" --accept-weak-isolation" if accept_weak else "")
     scripts = {
-        "setup.sh": SETUP_SH % {"project": PROJECT_DIR, "isolation": flags},
+        "setup.sh": SETUP_SH % {"wheel": wheel_name, "isolation": flags},
         "run_autograder": (RUN_AUTOGRADER % {"visibility": hidden_visibility,
                                              "timeout": f"{timeout:g}"}).rstrip() + f" {flags}\n",
     }
+    entries = [(name, text.encode("utf-8"), 0o100755, zipfile.ZIP_DEFLATED)  # executable
+               for name, text in scripts.items()]
+    entries.append((wheel_name, wheel_bytes, 0o100644, zipfile.ZIP_STORED))  # a zip already
     buffer = io.BytesIO()
-    names = []
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in scripts.items():
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = (0o100755 << 16)  # a regular, executable file
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-            names.append(name)
-        for path, name in _project_files(source):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = (0o100644 << 16)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
-            names.append(name)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, mode, compression in entries:
+            info = zipfile.ZipInfo(name, date_time=wheel.DATE)
+            info.external_attr = mode << 16
+            info.compress_type = compression
+            archive.writestr(info, data)
     try:
         store.write_atomic(out, buffer.getvalue())
     except OSError as error:
         raise OutputNotWritable(out, error.strerror or str(error)) from None
-    return names
+    return [name for name, *_ in entries]
 
