@@ -194,12 +194,16 @@ class Interrupted(GraderError):
 
 
 class GradingProcessDied(GraderError):
-    exit_code = 1
+    """A grading process ended before its batch did; with an output folder, what it graded
+    is there and the rest can resume (in memory, nothing was kept)."""
 
-    def __init__(self, graded: int, total: int):
-        self.graded, self.total = graded, total
-        super().__init__(f"a grading process died after {graded} of {total} submission(s); "
-                         "run the same command with --resume to grade the rest")
+    exit_code = EXIT_NOT_GRADED
+
+    def __init__(self, graded: int, total: int, resumable: bool = True):
+        self.graded, self.total, self.resumable = graded, total, resumable
+        rest = "; run the same command with --resume to grade the rest" if resumable else ""
+        super().__init__(f"a grading process died after {graded} of {total} submission(s)"
+                         + rest)
 
 
 # -- reports and the gradebook -----------------------------------------------------

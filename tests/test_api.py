@@ -158,3 +158,15 @@ def test_gradescope_scores_an_empty_submission_zero_with_the_reason(tmp_path):
     assert data["score"] == 0 and data["tests"] == []
     assert "could not be graded" in data["output"]
     assert json.loads((root / "results" / "results.json").read_text()) == data
+
+
+def test_a_dead_grading_process_suggests_resume_only_where_reports_were_written():
+    """Does the one line for a grading process that died offer --resume only when the
+    batch wrote reports that a resumed run could skip?"""
+    from grader.errors import EXIT_NOT_GRADED, GradingProcessDied
+
+    written = GradingProcessDied(2, 5)
+    in_memory = GradingProcessDied(0, 1, resumable=False)
+    assert "--resume" in str(written) and "--resume" not in str(in_memory)
+    assert str(in_memory) == "a grading process died after 0 of 1 submission(s)"
+    assert written.exit_code == in_memory.exit_code == EXIT_NOT_GRADED

@@ -362,7 +362,8 @@ def _grade_in_children(paths: list[Path], out_dir: Path | None, options: Options
                 index, summary, report = done.get(timeout=0.5)
             except queue.Empty:
                 if not any(child.is_alive() for child in children) and done.empty():
-                    raise GradingProcessDied(received, len(paths)) from None
+                    raise GradingProcessDied(received, len(paths),
+                                             resumable=out_dir is not None) from None
                 continue
             outcomes[index] = (summary, report)
             on_summary(summary)
