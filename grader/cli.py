@@ -20,6 +20,7 @@ from grader import __version__, api
 from grader.contract import EXERCISES
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
+from grader.course.gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
 from grader.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -100,6 +101,15 @@ def output_place(path: Path) -> Path:
     return path
 
 
+# Options that several commands take, defined once.
+timeout_option = click.option("--timeout", default=Limits.wall_seconds, show_default=True,
+                              type=click.FloatRange(0.1, 3600),
+                              help="Wall-clock seconds allowed per call.")
+hidden_visibility_option = click.option(
+    "--hidden-visibility", type=click.Choice(VISIBILITIES), default=DEFAULT_HIDDEN_VISIBILITY,
+    show_default=True, help="When students see the hidden tests' results on Gradescope.")
+
+
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -156,8 +166,7 @@ class Progress:
               help="Folder for the reports, one <id>.json per submission.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Submissions graded in parallel.")
-@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
-              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@timeout_option
 @click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
               show_default=True,
               help="bubblewrap sandbox, or basic: rlimits, seccomp, the guard and the kernel "
@@ -308,12 +317,8 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
 
 @main.command()
 @click.argument("out", metavar="OUT.zip", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date",
-                                                        "after_published", "visible"]),
-              default="after_published", show_default=True,
-              help="When students see the hidden tests' results on Gradescope.")
-@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
-              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@hidden_visibility_option
+@timeout_option
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Bundle this checkout's packages instead of the grader installed here "
                    "(the default, wherever it is installed).")
@@ -337,12 +342,8 @@ def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path 
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), envvar="AUTOGRADER_ROOT",
               default=Path("/autograder"), show_default=True, show_envvar=True,
               help="Gradescope's folder: grades ROOT/submission into ROOT/results.")
-@click.option("--hidden-visibility", type=click.Choice(["hidden", "after_due_date",
-                                                        "after_published", "visible"]),
-              default="after_published", show_default=True,
-              help="When students see the hidden tests' results on Gradescope.")
-@click.option("--timeout", default=Limits.wall_seconds, show_default=True,
-              type=click.FloatRange(0.1, 3600), help="Wall-clock seconds allowed per call.")
+@hidden_visibility_option
+@timeout_option
 @click.option("--isolation", type=click.Choice(api.ISOLATIONS), default="auto",
               show_default=True, help="As for grade.")
 @click.option("--accept-weak-isolation", is_flag=True,

@@ -11,8 +11,6 @@ name the same mistake, or none, on every test.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,7 @@ from grader.grading.misconceptions import CATALOGUE
 from grader.reports.results import to_dict
 from tests.conftest import EXAMPLES
 from tests.test_misconceptions import IMPORTS, WRONG
-from tests.test_release import run, student_env
+from tests.test_release import install_bundle, run
 
 # Run by the bundle's own Python: its grader, no reference, the reports as JSON.
 BUNDLE_GRADE = """\
@@ -70,12 +68,7 @@ def test_the_bundle_names_every_mistake_the_instructors_grader_names(tmp_path, w
     public test?"""
     bundle = tmp_path / "backprop-lab"
     release.build(bundle)
-    venv = tmp_path / "venv"
-    made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
-                          text=True, env=student_env(), timeout=300)
-    assert made.returncode == 0, made.stderr
-    installed = run(venv, "python", "-m", "pip", "install", "--quiet", str(bundle), cwd=tmp_path)
-    assert installed.returncode == 0, installed.stderr[-3000:]
+    venv = install_bundle(bundle, tmp_path)
 
     paths = mistaken_submissions(tmp_path / "submissions", with_mistake)
     paths["bob_mistakes"] = EXAMPLES / "bob_mistakes"

@@ -155,16 +155,22 @@ def run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, env=student_env(), timeout=600)
 
 
-@pytest.mark.slow
-def test_a_student_installs_the_bundle_and_checks_stubs_and_answers(bundle, tmp_path):
-    """Does the bundle, installed in a fresh venv, lack solutions, fail the stubs
-    and pass the answers?"""
+def install_bundle(bundle: Path, tmp_path: Path) -> Path:
+    """A fresh venv in ``tmp_path`` with the bundle installed as a student installs it."""
     venv = tmp_path / "venv"
     made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
                           text=True, env=student_env(), timeout=300)
     assert made.returncode == 0, made.stderr
     installed = run(venv, "python", "-m", "pip", "install", "--quiet", str(bundle), cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr[-3000:]
+    return venv
+
+
+@pytest.mark.slow
+def test_a_student_installs_the_bundle_and_checks_stubs_and_answers(bundle, tmp_path):
+    """Does the bundle, installed in a fresh venv, lack solutions, fail the stubs
+    and pass the answers?"""
+    venv = install_bundle(bundle, tmp_path)
 
     absent = run(venv, "python", "-c", "import solutions", cwd=tmp_path)
     assert absent.returncode == 1 and "No module named 'solutions'" in absent.stderr
