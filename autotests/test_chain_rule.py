@@ -11,6 +11,54 @@ from grader.grading.compare import as_number
 from grader.grading.expect import diagnosing, expect, expect_array, expect_dict, expect_gradient
 from grader.grading.gradcheck import check_coordinates
 
+from grader.contract import Exercise, Function, Mistake
+
+EXERCISE = Exercise(
+    "The chain rule through a computational graph",
+    assignment="backprop", order=5,
+    functions=(
+        Function("graph_forward", ("x",)),
+        Function("graph_backward", ("x",)),
+    ))
+
+
+# The mistakes' wrong answers: instructor-only, cut from the student bundle with the
+# variants that use them.
+def _graph_backward_variant(ref, inputs, *, drop=None, cos_sign=-1.0, cos_at="a", sin_at="d"):
+    x = inputs["x"]
+    nodes = ref.graph_forward(x)
+    nodes["x"] = x
+    dd = cos_sign * np.sin(nodes[sin_at])
+    db = dc = dd
+    da = db * np.cos(nodes[cos_at])
+    via_a, via_c = da * 2 * x, dc * 6 * x
+    dx = via_c if drop == "a" else via_a if drop == "c" else via_a + via_c
+    return {"d": dd, "b": db, "c": dc, "a": da, "x": dx}
+
+
+MISTAKES = (
+    Mistake(
+        "chain-fanout-dropped", "graph_backward",
+        "dJ/dx follows only one path. x feeds both a = x^2 and c = 3x^2; when a "
+        "variable fans out, the gradients flowing back along every path are added.",
+        variants=(lambda ref, i: _graph_backward_variant(ref, i, drop="a"),
+                  lambda ref, i: _graph_backward_variant(ref, i, drop="c"))),
+    Mistake(
+        "chain-cos-derivative-sign", "graph_backward",
+        "Every gradient has the wrong sign, starting at d. The derivative of cos is "
+        "-sin: dJ/dd = -sin(d).",
+        variants=(lambda ref, i: _graph_backward_variant(ref, i, cos_sign=1.0),)),
+    Mistake(
+        "chain-derivative-at-wrong-node", "graph_backward",
+        "A local derivative is evaluated at the wrong node. Each local derivative "
+        "takes the input of its own operation: db/da = cos(a), not cos of x or of b; "
+        "dJ/dd = -sin(d), not -sin(J).",
+        variants=(lambda ref, i: _graph_backward_variant(ref, i, cos_at="x"),
+                  lambda ref, i: _graph_backward_variant(ref, i, cos_at="b"),
+                  lambda ref, i: _graph_backward_variant(ref, i, sin_at="J"))),
+)
+
+
 FORWARD_KEYS = ("a", "b", "c", "d", "J")
 BACKWARD_KEYS = ("d", "b", "c", "a", "x")
 # J = cos(sin(x^2) + 3x^2) at x = 0.5, node by node, and dJ/d(node) there.

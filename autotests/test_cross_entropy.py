@@ -24,6 +24,54 @@ from grader.grading.expect import (
 )
 from grader.grading.gradcheck import check_coordinates
 
+from grader.contract import Exercise, Function, Mistake
+
+EXERCISE = Exercise(
+    "Cross-entropy and logistic regression",
+    assignment="backprop", order=4,
+    functions=(
+        Function("bce_loss", ("y_true", "logits"), warning_free=True),
+        Function("bce_grad", ("y_true", "logits")),
+        Function("logistic_regression_grad", ("w", "b", "X", "y")),
+    ))
+
+
+# Used by a mistake's `when` test, which ships with the student bundle.
+def _saturates(logits) -> bool:
+    """Whether sigma rounds some logit to exactly 0 or 1 in float64 (|z| > 37)."""
+    return bool(np.max(np.abs(np.asarray(logits, dtype=np.float64)), initial=0.0) > 37.0)
+
+
+MISTAKES = (
+    Mistake(
+        "bce-grad-sign", "bce_grad",
+        "Your gradient has the wrong sign. A logit that is too large for a label 0 "
+        "should get a positive gradient, so that gradient descent lowers it.",
+        variants=(lambda ref, i: -ref.bce_grad(i["y_true"], i["logits"]),)),
+    Mistake(
+        "bce-grad-missing-mean", "bce_grad",
+        "Your gradient is N times too large. The loss is the mean over the batch, so "
+        "each sample's gradient is divided by N.",
+        variants=(lambda ref, i: ref.bce_grad(i["y_true"], i["logits"]) * len(i["logits"]),)),
+    Mistake(
+        "bce-grad-mse-style", "bce_grad",
+        "Your gradient carries an extra sigma (1 - sigma), as it would for a squared "
+        "error. With cross-entropy that factor cancels against the 1/sigma and "
+        "1/(1 - sigma) of the logs' derivatives: work through the algebra once.",
+        variants=(lambda ref, i: ref.bce_grad(i["y_true"], i["logits"])
+                  * sigmoid(i["logits"]) * (1 - sigmoid(i["logits"])),
+                  lambda ref, i: ref.bce_grad(i["y_true"], i["logits"]) * len(i["logits"])
+                  * sigmoid(i["logits"]) * (1 - sigmoid(i["logits"])))),
+    Mistake(
+        "bce-loss-log-of-zero", "bce_loss",
+        "The loss is inf or nan for large logits: sigma(z) rounds to exactly 0 or 1 and "
+        "log(0) is -inf. Write the loss in terms of z directly (log sigma(z) = "
+        "-log(1 + e^(-z))) and evaluate log(1 + e^t) without overflow.",
+        when=lambda i, out, warnings: (isinstance(out, float) and not np.isfinite(out)
+                                       and _saturates(i["logits"]))),
+)
+
+
 EXTREME_LOGITS = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
 EXTREME_LABELS = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
 # The mean of softplus(z) - y z over the extremes: the terms are 1e4, 0, 40, log 2, 40,

@@ -21,6 +21,60 @@ from grader.grading.expect import (
 )
 from grader.grading.gradcheck import check_gradient, vjp_objective
 
+from grader.contract import Exercise, Function, Mistake
+
+EXERCISE = Exercise(
+    "Forward and backward pass of a dense layer",
+    assignment="backprop", order=3,
+    functions=(
+        Function("dense_forward", ("x", "W", "b"), opaque_results=(1,)),
+        Function("dense_backward", ("dh", "cache")),
+    ))
+
+
+# The mistakes' wrong answers: instructor-only, cut from the student bundle with the
+# variants that use them.
+def _dense_variant(ref, inputs, *, activation=True, sum_bias=True, transpose_dw=False,
+                   dx_from_dh=False):
+    x, W, b, dh = inputs["x"], inputs["W"], inputs["b"], inputs["dh"]
+    h, _ = ref.dense_forward(x, W, b)
+    dz = dh * h * (1 - h) if activation else dh
+    dW = x.T @ dz
+    if transpose_dw:
+        dW = dW.T
+    db = dz.sum(axis=0) if sum_bias else dz
+    dx = (dh if dx_from_dh else dz) @ W.T
+    return dx, dW, db
+
+
+MISTAKES = (
+    Mistake(
+        "dense-missing-activation-derivative", "dense_backward",
+        "dx, dW and db all skip the sigmoid. h = sigma(Z) with Z = x W + b: on its way "
+        "back to W, b and x, the upstream dh passes through the sigmoid first. Which "
+        "derivative is that, evaluated where, and what does the cache already hold of it?",
+        variants=(lambda ref, i: _dense_variant(ref, i, activation=False),)),
+    Mistake(
+        "dense-bias-not-summed", "dense_backward",
+        "db has one row per sample. The bias is shared by the whole batch, so its "
+        "gradient adds up the contributions of every row: db has shape (M,).",
+        variants=(lambda ref, i: _dense_variant(ref, i, sum_bias=False),)),
+    Mistake(
+        "dense-dW-transposed", "dense_backward",
+        "dW is transposed. It must have the shape of W, (D, M): pair the inputs x "
+        "(N, D) with dZ (N, M) so that the batch dimension N is the one summed away.",
+        variants=(lambda ref, i: _dense_variant(ref, i, transpose_dw=True),)),
+    Mistake(
+        "dense-dx-from-dh", "dense_backward",
+        "dW and db are right but dx is not: it was computed from dh. The input x "
+        "reaches h through the sigmoid too, so dx comes from dZ, the gradient after "
+        "the activation's derivative.",
+        variants=(lambda ref, i: _dense_variant(ref, i, dx_from_dh=True),)),
+)
+
+ANSWERS = {"dense_backward": lambda ref, i: _dense_variant(ref, i)}
+
+
 # (N, D, M): a batch, a square asymmetric W, a batch of one.
 GRADIENT_CASES = [(3, 4, 2), (4, 3, 3), (1, 2, 2)]
 REFERENCE_CASES = [(1, 3, 2), (64, 10, 7), (8, 1, 1), (6, 5, 5)]

@@ -12,6 +12,36 @@ from grader.grading.expect import (
 )
 from grader.grading.gradcheck import check_coordinates
 
+from grader.contract import Exercise, Function, Mistake
+
+EXERCISE = Exercise(
+    "Mean squared error and its gradient",
+    assignment="backprop", order=2,
+    functions=(
+        Function("mse_loss", ("y_true", "y_pred")),
+        Function("mse_grad", ("y_true", "y_pred")),
+    ))
+
+MISTAKES = (
+    Mistake(
+        "mse-grad-missing-2", "mse_grad",
+        "Your gradient is half of what it should be. The derivative of a square u^2 "
+        "is 2u: keep the factor 2 that the power rule brings down.",
+        variants=(lambda ref, i: ref.mse_grad(i["y_true"], i["y_pred"]) / 2,)),
+    Mistake(
+        "mse-grad-sum-not-mean", "mse_grad",
+        "Your gradient is n times too large: it is the gradient of the sum of squared "
+        "errors. The loss is a mean, so every element's gradient carries a 1/n, with n "
+        "the number of elements.",
+        variants=(lambda ref, i: ref.mse_grad(i["y_true"], i["y_pred"]) * np.size(i["y_pred"]),)),
+    Mistake(
+        "mse-grad-sign", "mse_grad",
+        "Your gradient points the wrong way. Differentiate (y_true - y_pred)^2 with "
+        "respect to y_pred: the inner derivative of (y_true - y_pred) is -1.",
+        variants=(lambda ref, i: -ref.mse_grad(i["y_true"], i["y_pred"]),)),
+)
+
+
 
 def mean_squared_error(y_true, y_pred):
     """The loss of the contract, differentiated numerically: the student's own mse_loss

@@ -6,6 +6,50 @@ import pytest
 from exercises.provided import sigmoid as provided_sigmoid
 from grader.grading.expect import expect, expect_array, expect_inputs_unchanged, expect_no_warnings
 
+from grader.contract import Exercise, Function, Mistake
+
+EXERCISE = Exercise(
+    "The sigmoid and its derivative",
+    assignment="backprop", order=1,
+    functions=(
+        Function("sigmoid", ("z",), warning_free=True),
+        Function("sigmoid_grad", ("z",)),
+    ))
+
+MISTAKES = (
+    Mistake(
+        "sigmoid-exponent-sign", "sigmoid",
+        "Your sigmoid is mirrored: it returns sigma(-z). The exponent needs a minus sign, "
+        "sigma(z) = 1 / (1 + e^(-z)), so that large positive z gives values near 1. "
+        "Two of the course's source notes print this formula with the sign wrong.",
+        variants=(lambda ref, i: provided_sigmoid(-np.asarray(i["z"], dtype=float)),)),
+    Mistake(
+        "sigmoid-overflow", "sigmoid",
+        "For large negative z, e^(-z) overflows to inf. The value still comes out right, "
+        "but numpy warns, and the contract asks for no warning up to |z| = 1e4. Rewrite "
+        "sigma so that exp only ever sees a number <= 0. np.where(cond, a, b) computes "
+        "both a and b for every element before choosing, so the exponent must already "
+        "be safe in both branches.",
+        when=lambda i, out, warnings: any("overflow" in w for w in warnings)),
+    Mistake(
+        "sigmoid-grad-missing-factor", "sigmoid_grad",
+        "Your derivative is sigma(z) alone. Differentiate 1 / (1 + e^(-z)) once more: "
+        "the result is sigma(z) times another factor that goes to 0 as z grows.",
+        variants=(lambda ref, i: provided_sigmoid(i["z"]),)),
+    Mistake(
+        "sigmoid-grad-wrong-sign", "sigmoid_grad",
+        "Your derivative is negative, but the sigmoid only ever rises. Check the sign "
+        "that the inner derivative of e^(-z) brings, and the one from 1 / u.",
+        variants=(lambda ref, i: -ref.sigmoid_grad(i["z"]),)),
+    Mistake(
+        "sigmoid-grad-of-z", "sigmoid_grad",
+        "You applied s (1 - s) to z itself. The formula is in terms of the sigmoid's "
+        "output: compute s = sigma(z) first, then s (1 - s).",
+        variants=(lambda ref, i: np.asarray(i["z"], dtype=float)
+                  * (1 - np.asarray(i["z"], dtype=float)),)),
+)
+
+
 # The sigmoid's tail is compared to 6 significant digits: an absolute tolerance would
 # let a sigmoid that rounds sigma(-30) = 9.4e-14 to 0 through. Below float64's smallest
 # normal number (2.2e-308) only an absolute comparison makes sense.

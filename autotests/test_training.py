@@ -7,6 +7,8 @@ never the student's own forward. The visible tests use asymmetric square weights
 halved learning rate, frozen biases or a missing last step show up before the deadline.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,94 @@ from grader.grading.expect import (
 )
 from grader.grading.gradcheck import check_gradient
 from grader.grading.pytest_plugin import reference_functions
+
+from grader.contract import Exercise, Function, LossCurve, Mistake
+
+EXERCISE = Exercise(
+    "Training a 2-layer network end to end",
+    assignment="backprop", order=6,
+    functions=(
+        Function("init_params", ("n_inputs", "n_hidden", "seed")),
+        Function("forward", ("params", "X"), opaque_results=(1,)),
+        Function("backward", ("params", "cache", "y_true")),
+        Function("sgd_step", ("params", "grads", "lr")),
+        Function("train", ("params", "X", "y", "lr", "epochs")),
+    ),
+    # grader check --plot: the student's train, with their own defaults.
+    loss_curve=LossCurve("train", lambda: (recipe(2, 2, seed=0), GENDER_X, GENDER_Y),
+                         "train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y)"))
+
+
+# The mistakes' wrong answers: instructor-only, cut from the student bundle with the
+# variants that use them.
+def _default(ref, name: str, parameter: str):
+    return inspect.signature(getattr(ref, name)).parameters[parameter].default
+
+
+def _train_variant(ref, inputs, *, lr_sign=-1.0, lr_applied=True, record_after=False):
+    params = {k: np.array(v, dtype=np.float64) for k, v in inputs["params"].items()}
+    X, y = inputs["X"], inputs["y"]
+    lr = inputs.get("lr", _default(ref, "train", "lr"))
+    epochs = inputs.get("epochs", _default(ref, "train", "epochs"))
+    step = lr if lr_applied else 1.0
+    losses = []
+    for _ in range(epochs):
+        y_pred, cache = ref.forward(params, X)
+        if not record_after:
+            losses.append(float(np.mean((y - y_pred) ** 2)))
+        grads = ref.backward(params, cache, y)
+        params = {k: params[k] + lr_sign * step * grads[k] for k in params}
+        if record_after:
+            losses.append(float(np.mean((y - ref.forward(params, X)[0]) ** 2)))
+    return params, np.array(losses)
+
+
+MISTAKES = (
+    Mistake(
+        "training-ascent", "sgd_step",
+        "Your update climbs the loss: it adds the gradient. The gradient points uphill; "
+        "gradient descent steps against it.",
+        variants=(lambda ref, i: ref.sgd_step(i["params"], i["grads"], -i["lr"]),)),
+    Mistake(
+        "training-ascent", "train",
+        "Your training loop climbs the loss: the update adds the gradient. The gradient "
+        "points uphill; gradient descent steps against it.",
+        variants=(lambda ref, i: _train_variant(ref, i, lr_sign=+1.0),)),
+    Mistake(
+        "training-lr-not-applied", "sgd_step",
+        "Your update ignores the learning rate: each parameter moves by the whole "
+        "gradient. Scale the step by lr.",
+        variants=(lambda ref, i: ref.sgd_step(i["params"], i["grads"], 1.0),)),
+    Mistake(
+        "training-lr-not-applied", "train",
+        "Your training loop ignores the learning rate: each step moves by the whole "
+        "gradient. Scale the step by lr.",
+        variants=(lambda ref, i: _train_variant(ref, i, lr_applied=False),)),
+    Mistake(
+        "training-loss-after-step", "train",
+        "Your losses are shifted by one step: losses[k] must be the loss before step k, "
+        "computed from the same forward pass that the gradients come from.",
+        variants=(lambda ref, i: _train_variant(ref, i, record_after=True),)),
+    Mistake(
+        "training-output-shape-n1", "forward",
+        "y_pred has shape (N, 1). Against y of shape (N,), y - y_pred broadcasts to an "
+        "(N, N) matrix and the loss and gradients quietly go wrong. Return shape (N,).",
+        variants=(lambda ref, i: (ref.forward(i["params"], i["X"])[0][:, None], None),)),
+    Mistake(
+        "training-grad-of-sum", "backward",
+        "Every gradient is N times too large: it is the gradient of the sum of squared "
+        "errors. The loss is the mean over the batch: dL/dy_pred carries a 1/N.",
+        variants=(lambda ref, i: {k: v * len(i["y_true"]) for k, v in ref.backward(
+            i["params"], ref.forward(i["params"], i["X"])[1], i["y_true"]).items()},)),
+)
+
+ANSWERS = {
+    "train": lambda ref, i: _train_variant(ref, i),
+    "forward": lambda ref, i: (ref.forward(i["params"], i["X"])[0], None),
+    "backward": lambda ref, i: ref.backward(i["params"], ref.forward(i["params"], i["X"])[1],
+                                            i["y_true"]),
+}
+
 
 KEYS = ("W1", "b1", "W2", "b2")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from grader.contract import EXERCISE_NAMES
-from grader.errors import OutputNotWritable, UnknownExercise
+from grader import contract
+from grader.errors import OutputNotWritable, UnknownAssignment, UnknownExercise
 from grader.grading import runner, submission
 from grader.grading.runner import Summary
 from grader.reports import render, store
@@ -60,10 +60,31 @@ class Graded:
         return tuple(s for s in self.summaries if s.status != "graded")
 
 
+ALL = "all"
+
+
+def exercises_to_grade(assignment: str | None, exercise: str | None = None) -> tuple[str, ...]:
+    """The exercises an ``assignment`` (None: the course's first; ``all``: every one) and
+    an optional single ``exercise`` of the course select; a GraderError for unknown names."""
+    if exercise is not None:
+        if exercise not in contract.exercise_names():
+            raise UnknownExercise(exercise, contract.exercise_names())
+        return (exercise,)
+    if assignment == ALL:
+        return contract.exercise_names()
+    known = contract.assignments()
+    if assignment is None:
+        assignment = known[0]
+    if assignment not in known:
+        raise UnknownAssignment(assignment, (*known, ALL))
+    return contract.exercise_names(assignment)
+
+
 def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
           isolation: str = "auto", accept_weak_isolation: bool = False, jobs: int = 1,
           timeout: float = Limits.wall_seconds, public_only: bool = False,
-          exercise: str | None = None, resume: bool = False, feedback: PathLike | None = None,
+          assignment: str | None = None, exercise: str | None = None, resume: bool = False,
+          feedback: PathLike | None = None,
           progress: Progress | None = None, discover: bool = True) -> Graded:
     """Grade the submissions ``paths`` name, in grading processes of their own.
 
@@ -76,7 +97,9 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
     ``isolation``: ``auto`` (bubblewrap where it works, else basic), ``bubblewrap`` or
     ``basic``; where no kernel wall can be built, WeakIsolation is raised unless
     ``accept_weak_isolation``. ``timeout``: wall-clock and CPU seconds per call.
-    ``public_only`` and ``exercise`` narrow the tests run (the self-check).
+    ``assignment``: the course assignment whose exercises are graded (None: the first,
+    ``all``: every exercise); ``exercise`` narrows it to one. ``public_only`` runs the
+    visible tests only (the self-check).
     ``resume`` (needs ``out``) skips the submissions whose report in ``out`` still
     matches their sha256.
     ``feedback``: a folder for each student's HTML feedback page (student view),
@@ -97,15 +120,14 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
     if resume and out is None:
         raise ValueError("resume reads the reports already in out: give out")
-    if exercise is not None and exercise not in EXERCISE_NAMES:
-        raise UnknownExercise(exercise, EXERCISE_NAMES)
+    chosen_exercises = exercises_to_grade(assignment, exercise)
     found = submission.discover(given) if discover else given
     out_dir = None if out is None else _writable_dir(Path(out))
     feedback_dir = None if feedback is None else _writable_dir(Path(feedback))
     chosen, note = choose(isolation, accept_weak=accept_weak_isolation)
     options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
                              isolation=chosen, public_only=public_only,
-                             only_exercise=exercise, jobs=jobs)
+                             exercises=chosen_exercises, jobs=jobs)
     todo, skipped = (runner.already_graded(found, out_dir) if resume and out_dir is not None
                      else (found, []))
     if progress is not None:

@@ -16,8 +16,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, api
-from grader.contract import EXERCISES
+from grader import __version__, api, contract
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
 from grader.course.gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
@@ -105,6 +104,9 @@ def output_place(path: Path) -> Path:
 timeout_option = click.option("--timeout", default=Limits.wall_seconds, show_default=True,
                               type=click.FloatRange(0.1, 3600),
                               help="Wall-clock seconds allowed per call.")
+assignment_option = click.option(
+    "--assignment", default=None, metavar="NAME",
+    help="The course assignment to grade (default: the course's first; 'all': every exercise).")
 hidden_visibility_option = click.option(
     "--hidden-visibility", type=click.Choice(VISIBILITIES), default=DEFAULT_HIDDEN_VISIBILITY,
     show_default=True, help="When students see the hidden tests' results on Gradescope.")
@@ -177,10 +179,11 @@ class Progress:
               help="Skip submissions whose report exists and still matches their sha256.")
 @click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path), default=None,
               help="Also write each student's HTML feedback (student view) here.")
+@assignment_option
 @one_line_errors
 def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
           isolation: str, accept_weak_isolation: bool, resume: bool,
-          feedback_dir: Path | None) -> None:
+          feedback_dir: Path | None, assignment: str | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
     for folder in (out_dir, feedback_dir):
         if folder is not None:
@@ -189,7 +192,7 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
         graded = api.grade(paths, out_dir, isolation=isolation,
                            accept_weak_isolation=accept_weak_isolation, jobs=jobs,
                            timeout=timeout, resume=resume, feedback=feedback_dir,
-                           progress=Progress(stack))
+                           assignment=assignment, progress=Progress(stack))
     click.echo(render.printable(summary_table(list(graded.summaries))))
     for s in graded.failed:
         click.echo(render.printable(f"grader: {s.id}: not graded: {s.error}"), err=True)
@@ -199,7 +202,8 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
 
 def summary_table(summaries: list[runner.Summary]) -> str:
     """One row per submission: its id, the points of each exercise, the total."""
-    names = [e.name for e in EXERCISES]
+    graded = {name for s in summaries for name, _, _ in s.exercises}
+    names = [name for name in contract.exercise_names() if name in graded]
     headers = ["submission", *names, "total"]
     rows = []
     for s in summaries:
@@ -221,15 +225,19 @@ def summary_table(summaries: list[runner.Summary]) -> str:
               help="Also run the examples in your docstrings, as python -m doctest does "
                    "(not graded).")
 @click.option("--plot", is_flag=True,
-              help="Also draw the training loss curve of your train() on the gender table.")
+              help="Also draw the training loss curve of the first exercise checked that has one.")
+@click.option("--assignment", default=api.ALL, show_default=True, metavar="NAME",
+              help="Check the exercises of one assignment only.")
 @one_line_errors
-def check(exercise: str | None, path: Path, examples: bool, plot: bool) -> None:
+def check(exercise: str | None, path: Path, examples: bool, plot: bool,
+          assignment: str) -> None:
     """Check your own exercises with the public tests (all, or one EXERCISE).
 
     Exit code 0 when every public test passes, 1 when one does not: the examples and the
     plot never change it, they are not graded.
     """
-    result = selfcheck.check(path, exercise, examples=examples, plot=plot)
+    result = selfcheck.check(path, exercise, assignment=assignment, examples=examples,
+                             plot=plot)
     click.echo(selfcheck.render(result, color=sys.stdout.isatty()))
     report = result.report
     sys.exit(0 if report.error is None and report.score == report.max_score else EXIT_CHECK_FAILED)
@@ -288,7 +296,7 @@ def gradebook(reports_dir: Path, output: str) -> None:
     from grader.reports import gradebook as gradebook_lib
 
     target = None if output == "-" else output_place(Path(output))
-    text = gradebook_lib.to_csv(gradebook_lib.rows(reports_dir))
+    text = gradebook_lib.to_csv(gradebook_lib.build(reports_dir))
     if target is None:
         click.echo(render.printable(text), nl=False)
         return
@@ -301,18 +309,24 @@ def gradebook(reports_dir: Path, output: str) -> None:
 
 @main.command()
 @click.argument("course_dir", metavar="COURSE_DIR", type=click.Path(path_type=Path))
-@click.option("--assignment", default="backprop", show_default=True,
-              help="The nbgrader assignment: source/<assignment>/ holds the notebooks.")
+@click.option("--assignment", default=None, metavar="NAME",
+              help="Write this course assignment only (default: every one, each in "
+                   "source/<its name>/).")
+@click.option("--name", default=None,
+              help="The nbgrader assignment folder for --assignment, if not its own name.")
 @one_line_errors
-def nbgrader(course_dir: Path, assignment: str) -> None:
+def nbgrader(course_dir: Path, assignment: str | None, name: str | None) -> None:
     """Write nbgrader source notebooks, one <exercise>.ipynb each, from the single source."""
     from grader.course import notebooks
 
-    written = notebooks.write_course(output_place(course_dir), assignment)
+    folders = notebooks.folders(assignment, name)
+    written = notebooks.write_course(output_place(course_dir), assignment, name)
     notebook_count = sum(path.suffix == ".ipynb" for path in written)
-    click.echo(f"{notebook_count} notebook(s) in {course_dir / 'source' / assignment}"
+    where = ", ".join(str(course_dir / "source" / folder) for folder in folders)
+    click.echo(f"{notebook_count} notebook(s) in {where}"
                + ("; wrote nbgrader_config.py" if len(written) > notebook_count else "")
-               + f"; next: cd {course_dir} && nbgrader generate_assignment {assignment}")
+               + f"; next: cd {course_dir} && nbgrader generate_assignment "
+               + " / ".join(folders))
 
 
 @main.command()
@@ -327,15 +341,34 @@ def nbgrader(course_dir: Path, assignment: str) -> None:
 @click.option("--accept-weak-isolation", is_flag=True,
               help="Have run_autograder grade even where Gradescope's machine allows no kernel "
                    "wall around student code (then a submission could read the reference).")
+@assignment_option
 @one_line_errors
 def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path | None,
-               isolation: str, accept_weak_isolation: bool) -> None:
+               isolation: str, accept_weak_isolation: bool, assignment: str | None) -> None:
     """Build the Gradescope autograder zip: setup.sh, run_autograder and the grader's wheel."""
     from grader.course import gradescope as gradescope_lib
 
     names = gradescope_lib.build_bundle(out, project, hidden_visibility, timeout, isolation,
-                                        accept_weak_isolation)
+                                        accept_weak_isolation, assignment)
     click.echo(f"{out}: {', '.join(names)}; upload it as the assignment's autograder")
+
+
+@main.command("new-exercise")
+@click.argument("name")
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True,
+              help="The course folder, holding solutions/, autotests/ and exercises/.")
+@click.option("--assignment", default=None, help="Its assignment (default: backprop).")
+@click.option("--title", default=None, help="Its title, as notebooks and bundles show it.")
+@one_line_errors
+def new_exercise(name: str, course_dir: Path, assignment: str | None, title: str | None) -> None:
+    """Start a new exercise NAME: its reference, its autotests and its stub, from a template."""
+    from grader.course import scaffold
+
+    made = scaffold.new_exercise(course_dir, name, assignment, title)
+    click.echo("".join(f"wrote {path}\n" for path in made.files)
+               + "next: replace its softplus with your exercise (CONTRIBUTING.md, 'Add an "
+               f"exercise'); grade it with --assignment {made.assignment}")
 
 
 @main.command("gradescope-run")
@@ -351,9 +384,11 @@ def gradescope(out: Path, hidden_visibility: str, timeout: float, project: Path 
 @click.option("--check-isolation", is_flag=True,
               help="Grade nothing: say which isolation submissions would get here, proved on "
                    "the reference; exit 1 if they would not be graded (setup.sh runs this).")
+@assignment_option
 @one_line_errors
 def gradescope_run(root: Path, hidden_visibility: str, timeout: float, isolation: str,
-                   accept_weak_isolation: bool, check_isolation: bool) -> None:
+                   accept_weak_isolation: bool, check_isolation: bool,
+                   assignment: str | None) -> None:
     """Gradescope's run_autograder: grade ROOT/submission, write ROOT/results/results.json."""
     from grader.course import gradescope as gradescope_lib
 
@@ -361,4 +396,5 @@ def gradescope_run(root: Path, hidden_visibility: str, timeout: float, isolation
         works, line = gradescope_lib.check_isolation(isolation, accept_weak_isolation)
         click.echo(render.printable(f"grader: {line}"))
         sys.exit(0 if works else EXIT_CHECK_FAILED)
-    gradescope_lib.run(root, hidden_visibility, timeout, isolation, accept_weak_isolation)
+    gradescope_lib.run(root, hidden_visibility, timeout, isolation, accept_weak_isolation,
+                       assignment)

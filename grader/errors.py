@@ -181,6 +181,20 @@ class UnknownExercise(GraderError):
         super().__init__(f"no exercise {name!r}; the exercises are {', '.join(known)}")
 
 
+class UnknownAssignment(GraderError):
+    def __init__(self, name: str, known: Sequence[str]):
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(f"no assignment {name!r}; the assignments are {', '.join(known)}")
+
+
+class CourseError(GraderError):
+    """The course itself is malformed: an exercise declared wrongly in its autotests."""
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"the course is malformed: {reason}")
+
+
 class Interrupted(GraderError):
     """SIGINT or SIGTERM stopped a batch; what was graded is on disk, the rest can resume."""
 
@@ -258,10 +272,11 @@ class WheelUnavailable(GraderError):
 
 
 class BadAssignmentName(GraderError):
-    def __init__(self, name: str):
+    def __init__(self, name: str, reason: str = ""):
         self.name = name
         super().__init__(f"{name!r} is not a usable nbgrader assignment name "
-                         "(letters, digits, '_', '-' and '.', not starting with '.')")
+                         + (f"({reason})" if reason else
+                            "(letters, digits, '_', '-' and '.', not starting with '.')"))
 
 
 class MarkerInExplanation(GraderError):

@@ -72,10 +72,12 @@ from grader import api
 from grader.course.public_tests import hidden_test_names
 from grader.errors import ReleaseError
 from grader.grading import digests, misconceptions
-from grader.grading.misconceptions import CATALOGUE
 
 FILE = misconceptions.FINGERPRINTS.name
-_DIAGNOSED = {entry.function for entry in CATALOGUE if entry.variants}
+
+
+def _diagnosed() -> set[str]:
+    return {entry.function for entry in misconceptions.catalogue() if entry.variants}
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class _Recorder:
         self.hidden_names = hidden_names  # by autotest file name
         self.log = log
         self.seen: set[str] = set()
+        self.diagnosed = _diagnosed()
 
     def _in_hidden_test(self) -> bool:
         # pytest sets it for each test: "test_dense.py::TestX::test_y[case] (call)"
@@ -105,7 +108,7 @@ class _Recorder:
         return any(name.split("[")[0] in hidden for name in names.split("::"))
 
     def __call__(self, function: str, inputs: dict) -> None:
-        key = digests.key(function, inputs) if function in _DIAGNOSED else None
+        key = digests.key(function, inputs) if function in self.diagnosed else None
         if key is None:
             return
         try:
@@ -173,7 +176,7 @@ def write(path: Path, solutions_dir: Path) -> Fingerprints:
         log = Path(scratch) / "calls.jsonl"
         with misconceptions.listening(_Recorder(_hidden_names(), log)):
             # The reference is the instructor's own code: no kernel wall is needed against it.
-            graded = api.grade([solutions_dir], None, isolation="basic",
+            graded = api.grade([solutions_dir], None, isolation="basic", assignment=api.ALL,
                                accept_weak_isolation=True, discover=False)
         report = graded.reports[0] if graded.reports else None
         failures = ([report.error] if report.error else [

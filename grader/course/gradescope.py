@@ -199,8 +199,10 @@ def submission_path(folder: Path) -> Path:
 
 
 def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
-        timeout: float = 5.0, isolation: str = "auto", accept_weak: bool = False) -> dict:
-    """Grade ``root/submission`` and write ``root/results/results.json``; returns its data.
+        timeout: float = 5.0, isolation: str = "auto", accept_weak: bool = False,
+        assignment: str | None = None) -> dict:
+    """Grade ``root/submission`` for ``assignment`` (None: the course's first) and write
+    ``root/results/results.json``; returns its data.
 
     The submission folder is one submission, whatever it holds (a zip alone in it is
     graded, see :func:`submission_path`): one that cannot be graded gets a results.json
@@ -215,7 +217,8 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
     if not root.is_dir():
         raise NoSuchPath(root)
     graded = api.grade([submission_path(root / "submission")], None, isolation=isolation,
-                       accept_weak_isolation=accept_weak, timeout=timeout, discover=False)
+                       accept_weak_isolation=accept_weak, timeout=timeout,
+                       assignment=assignment, discover=False)
     assert graded.reports is not None  # graded in memory
     report = store.validate(to_dict(graded.reports[0]), "submission")
     facts = isolation_facts(graded.isolation, accept_weak)
@@ -236,20 +239,21 @@ def run(root: Path, hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
 
 def check_isolation(isolation: str = "auto", accept_weak: bool = False) -> tuple[bool, str]:
     """What setup.sh says in the build log: the isolation run_autograder will grade under
-    here, proved by grading the reference sigmoid's public tests in a worker with every
+    here, proved by grading the reference's first exercise's public tests in a worker with every
     wall up (the full bubblewrap command, seccomp, Landlock). ``(True, line)`` when
     submissions will be graded; ``(False, line)`` when they would be refused, or when a
     worker cannot run here."""
-    from grader import api
+    from grader import api, contract
     from grader.course.notebooks import solutions_dir
 
     with tempfile.TemporaryDirectory(prefix="backprop-lab-probe-") as folder:
         probe = Path(folder) / "probe"
         probe.mkdir()
-        shutil.copyfile(solutions_dir() / "sigmoid.py", probe / "sigmoid.py")
+        first = contract.exercise_names()[0]
+        shutil.copyfile(solutions_dir() / f"{first}.py", probe / f"{first}.py")
         try:
             graded = api.grade([probe], None, isolation=isolation, public_only=True,
-                               accept_weak_isolation=accept_weak, exercise="sigmoid",
+                               accept_weak_isolation=accept_weak, exercise=first,
                                discover=False)
         except GraderError as error:
             return False, f"isolation: submissions would not be graded: {error}"
@@ -320,12 +324,13 @@ exec "$ROOT/venv/bin/python" -I -m grader gradescope-run --root "$ROOT" \\
 def build_bundle(out: Path, project: Path | None = None,
                  hidden_visibility: str = DEFAULT_HIDDEN_VISIBILITY,
                  timeout: float = 5.0, isolation: str = "auto",
-                 accept_weak: bool = False) -> list[str]:
+                 accept_weak: bool = False, assignment: str | None = None) -> list[str]:
     """Write the autograder zip to ``out``, whose folder must exist; returns the names it
     holds: setup.sh, run_autograder and the wheel of the grader installed here (of the
-    checkout ``project``, if given). ``isolation`` and ``accept_weak`` are what
-    run_autograder passes to ``gradescope-run`` (and setup.sh to its check)."""
-    from grader.api import ISOLATIONS
+    checkout ``project``, if given). ``isolation``, ``accept_weak`` and ``assignment``
+    (None: the course's first) are what run_autograder passes to ``gradescope-run`` (and
+    setup.sh the first two to its check)."""
+    from grader.api import ISOLATIONS, exercises_to_grade
 
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -334,12 +339,15 @@ def build_bundle(out: Path, project: Path | None = None,
     out = Path(out)
     if not out.parent.is_dir():
         raise NoOutputFolder(out, "is not a folder" if out.parent.exists() else "does not exist")
+    exercises_to_grade(assignment)  # an unknown assignment stops here, not on Gradescope
     wheel_name, wheel_bytes = wheel.build(project)
     flags = f"--isolation {isolation}" + (" --accept-weak-isolation" if accept_weak else "")
+    graded_for = f" --assignment {assignment}" if assignment else ""
     scripts = {
         "setup.sh": SETUP_SH % {"wheel": wheel_name, "isolation": flags},
         "run_autograder": (RUN_AUTOGRADER % {"visibility": hidden_visibility,
-                                             "timeout": f"{timeout:g}"}).rstrip() + f" {flags}\n",
+                                             "timeout": f"{timeout:g}"}).rstrip()
+                          + f" {flags}{graded_for}\n",
     }
     entries = [(name, text.encode("utf-8"), 0o100755, zipfile.ZIP_DEFLATED)  # executable
                for name, text in scripts.items()]

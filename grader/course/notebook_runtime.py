@@ -29,6 +29,7 @@ import functools
 import importlib
 import inspect
 import io
+import json
 import signal
 import sys
 import threading
@@ -43,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 import autotests
-from grader.contract import EXERCISE_NAMES, exercise_of
+from grader.contract import exercise_names, exercise_of
 from grader.grading.pytest_plugin import TestInfo, reference_functions, result_of
 from grader.grading.student import SessionBase, Student
 from grader.reports.results import TestResult
@@ -79,7 +80,7 @@ def _marks(function) -> list:
 
 
 def _module(exercise: str) -> types.ModuleType:
-    if exercise not in EXERCISE_NAMES:
+    if exercise not in exercise_names():
         raise LookupError(f"no exercise {exercise!r}")
     return importlib.import_module(f"autotests.test_{exercise}")
 
@@ -326,3 +327,45 @@ def run(nodeid: str, namespace: dict) -> float:
     result = run_test(nodeid, namespace)
     print(describe(result, find(nodeid).hidden), file=sys.stdout)
     return float(result.score)
+
+
+# -- an exercise that builds on another: its notebook reads the sibling notebook's answers
+
+_loading: set[str] = set()
+
+
+def sibling(exercise: str, *names: str) -> list:
+    """The functions ``names`` that the answer cells of ``<exercise>.ipynb`` define: how a
+    notebook uses the student's own code of an earlier exercise, as ``from .exercise
+    import ...`` does in a module. The notebook is looked for in the working folder (the
+    notebook's own, in Jupyter) and, when that is nbgrader's ``autograded/<student>/
+    <assignment>/`` (where autograde runs a notebook before its siblings are copied),
+    in ``submitted/<student>/<assignment>/`` first."""
+    here = Path.cwd()
+    places = [here]
+    if len(here.parts) >= 3 and here.parts[-3] == "autograded":
+        places.insert(0, here.parents[2] / "submitted" / here.parts[-2] / here.parts[-1])
+    path = next((p / f"{exercise}.ipynb" for p in places if (p / f"{exercise}.ipynb").is_file()),
+                here / f"{exercise}.ipynb")
+    if exercise in _loading:
+        raise ImportError(f"{exercise}.ipynb imports itself, through its siblings")
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ImportError(f"this exercise uses {', '.join(names)} from {exercise}.ipynb, "
+                          f"which should be beside this notebook: {error}") from None
+    namespace: dict = {"__name__": f"{exercise}_notebook"}
+    _loading.add(exercise)
+    try:
+        for cell in notebook.get("cells", []):
+            if (cell.get("cell_type") == "code"
+                    and cell.get("metadata", {}).get("nbgrader", {}).get("solution")):
+                source = cell.get("source", "")
+                code = "".join(source) if isinstance(source, list) else str(source)
+                exec(compile(code, path.name, "exec"), namespace)  # the student's own code
+    finally:
+        _loading.discard(exercise)
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise ImportError(f"{exercise}.ipynb defines no {', '.join(missing)}")
+    return [namespace[name] for name in names]

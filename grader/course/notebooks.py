@@ -22,11 +22,16 @@ import json
 import re
 from pathlib import Path
 
-from grader.contract import EXERCISES, Exercise
+from grader import contract
+from grader.contract import Exercise
 from grader.course.notebook_runtime import AutoTest, collect
-from grader.errors import BadAssignmentName, MarkerInExplanation, OutputNotWritable
+from grader.errors import (
+    BadAssignmentName,
+    MarkerInExplanation,
+    OutputNotWritable,
+    UnknownAssignment,
+)
 
-DEFAULT_ASSIGNMENT = "backprop"
 SCHEMA_VERSION = 3
 # The words nbgrader's preprocessors look for anywhere in a cell.
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -108,17 +113,38 @@ def grading_note(exercise: Exercise, tests: tuple[AutoTest, ...]) -> str:
         "(delete the `raise NotImplementedError`). Keep the names and the arguments: "
         "the tests call them.\n\n"
         f"Each test cell below prints what it checked and ends with the points it earned. "
-        f"The visible tests are worth {_points(visible)} of the {exercise.points} points; "
+        f"The visible tests are worth {_points(visible)} of the {_points(exercise.points)} points; "
         f"the hidden tests ({_points(hidden)} points) run only when your notebook is graded. "
         "When a test fails, its message says where and its hint says what to look at.\n"
     )
+
+
+def with_sibling_imports(code: str) -> str:
+    """``code`` with each import from a sibling exercise (``from .dense import ...``) made
+    to work in a notebook too, where there is no package: there, the names come from the
+    answers of the sibling's notebook beside it (:func:`notebook_runtime.sibling`). Graded
+    as a module, in the worker, the import itself still runs."""
+    tree = ast.parse(code)
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if not (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+                and node.module in contract.exercise_names()):
+            continue
+        names = [alias.name for alias in node.names]
+        bound = ", ".join(alias.asname or alias.name for alias in node.names)
+        block = (f"try:\n    {ast.unparse(node)}\n"
+                 f"except ImportError:  # in a notebook: the answers of {node.module}.ipynb\n"
+                 f"    from grader.course.notebook_runtime import sibling\n"
+                 f"    [{bound}] = sibling({', '.join(map(repr, [node.module, *names]))})\n")
+        lines[node.lineno - 1:node.end_lineno] = [block]
+    return "".join(lines)
 
 
 def notebook(exercise: Exercise, solution_source: str, path: Path = Path("<source>")) -> dict:
     """The nbgrader source notebook of ``exercise`` (nbformat 4.5, as a JSON-ready dict)."""
     docstring, code = split_docstring(solution_source)
     title, _, body = docstring.partition("\n")
-    explanation = f"# {exercise.title} ({exercise.points} points)\n\n{body.strip()}\n"
+    explanation = f"# {exercise.title} ({_points(exercise.points)} points)\n\n{body.strip()}\n"
     for marker in MARKERS:
         if marker in explanation:
             raise MarkerInExplanation(path, marker)
@@ -126,7 +152,7 @@ def notebook(exercise: Exercise, solution_source: str, path: Path = Path("<sourc
     cells = [
         markdown_cell(f"{exercise.name}_explanation", explanation),
         markdown_cell(f"{exercise.name}_instructions", grading_note(exercise, tests)),
-        code_cell(f"{exercise.name}_answer", code,
+        code_cell(f"{exercise.name}_answer", with_sibling_imports(code),
                   _nbgrader(f"{exercise.name}_answer", solution=True)),
     ]
     for test in tests:
@@ -156,24 +182,38 @@ def check_assignment_name(name: str) -> str:
     return name
 
 
-def write_course(course_dir: Path, assignment: str = DEFAULT_ASSIGNMENT,
+def folders(assignment: str | None = None, name: str | None = None) -> dict[str, str]:
+    """``{nbgrader assignment folder: course assignment}``: every course assignment under
+    its own name, or one (``assignment``), under ``name`` if given."""
+    known = contract.assignments()
+    if assignment is not None and assignment not in known:
+        raise UnknownAssignment(assignment, known)
+    if name is not None and assignment is None and len(known) > 1:
+        raise BadAssignmentName(name, "a folder name is for one assignment: give --assignment")
+    chosen = [assignment] if assignment is not None else list(known)
+    return {check_assignment_name(name or a): a for a in chosen}
+
+
+def write_course(course_dir: Path, assignment: str | None = None, name: str | None = None,
                  solutions: Path | None = None) -> list[Path]:
-    """Write ``COURSE_DIR/source/<assignment>/<exercise>.ipynb`` for every exercise, and a
-    minimal ``nbgrader_config.py`` when there is none; returns the files written."""
-    check_assignment_name(assignment)
+    """Write ``COURSE_DIR/source/<assignment>/<exercise>.ipynb`` for every exercise of every
+    assignment (or of one, in a folder ``name`` if given), and a minimal
+    ``nbgrader_config.py`` when there is none; returns the files written."""
     course_dir, solutions = Path(course_dir), Path(solutions or solutions_dir())
-    target = course_dir / "source" / assignment
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputNotWritable(target, error.strerror or str(error)) from None
     written = []
-    for exercise in EXERCISES:
-        source_path = solutions / f"{exercise.name}.py"
-        data = notebook(exercise, source_path.read_text(encoding="utf-8"), source_path)
-        path = target / f"{exercise.name}.ipynb"
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(path)
+    for folder, course_assignment in folders(assignment, name).items():
+        target = course_dir / "source" / folder
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputNotWritable(target, error.strerror or str(error)) from None
+        for exercise in contract.exercises(course_assignment):
+            source_path = solutions / f"{exercise.name}.py"
+            data = notebook(exercise, source_path.read_text(encoding="utf-8"), source_path)
+            path = target / f"{exercise.name}.ipynb"
+            path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+            written.append(path)
     config = course_dir / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG, encoding="utf-8")

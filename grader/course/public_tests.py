@@ -1,10 +1,13 @@
-"""The public autotests: a test module's source without its hidden tests.
+"""The public autotests: a test module's source without its instructor-only code.
 
 Every test marked ``@pytest.mark.hidden`` (a function, a class, or a method of a class)
 is cut from the source with :mod:`ast`, with its decorators and the comment block above
-it, and so is every module-level name (an input array, a helper, a fixture) that only
-hidden tests used: students never see a hidden test's inputs. A hidden marker that
-cannot be cut by itself stops the release rather than being guessed at.
+it; so are the ``variants=`` of each ``Mistake(...)`` and the ``ANSWERS`` table (they
+compute answers from the reference, and their code can be the solution itself: the
+bundle names mistakes from their digests instead); and so is every module-level name (an
+input array, a helper, a fixture) that only the cut code used: students never see a
+hidden test's inputs. A hidden marker that cannot be cut by itself stops the release
+rather than being guessed at.
 """
 
 from __future__ import annotations
@@ -67,20 +70,58 @@ def _node_lines(node: ast.stmt, lines: list[str]) -> range:
     return range(first, (node.end_lineno or node.lineno) + 1)  # end_lineno: set by ast.parse
 
 
+def _offset(lines: list[str], line: int, column: int) -> int:
+    """The character offset of ``column`` (in UTF-8 bytes, as ast counts) on ``line``."""
+    text = lines[line - 1].encode("utf-8")[:column].decode("utf-8")
+    return sum(len(lines[i]) for i in range(line - 1)) + len(text)
+
+
+def without_variants(source: str, origin: str = "<autotest>") -> tuple[str, set[str]]:
+    """``source`` with the ``variants=`` argument of every ``Mistake(...)`` call cut, and
+    the names those arguments used."""
+    tree = ast.parse(source, origin)
+    lines = source.splitlines(keepends=True)
+    spans, used = [], set()
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "Mistake"):
+            continue
+        arguments: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
+        arguments.sort(key=lambda n: (n.lineno, n.col_offset))
+        for before, keyword in zip(arguments, arguments[1:], strict=False):
+            if isinstance(keyword, ast.keyword) and keyword.arg == "variants":
+                spans.append((_offset(lines, before.end_lineno or 0, before.end_col_offset or 0),
+                              _offset(lines, keyword.end_lineno or 0,
+                                      keyword.end_col_offset or 0)))
+                used |= _used_names(keyword.value)
+    for start, end in sorted(spans, reverse=True):
+        source = source[:start] + source[end:]
+    return source, used
+
+
+def _is_answers(node: ast.stmt) -> bool:
+    return "ANSWERS" in _defined_names(node)
+
+
 def public_source(source: str, origin: str = "<autotest>") -> tuple[str, list[str], list[str]]:
-    """``source`` without its hidden tests and what only they used; the tests and names cut.
+    """``source`` without its instructor-only code and what only it used; the tests and
+    names cut.
 
     Raises ReleaseError when a hidden marker remains that cannot be cut by itself
     (a module-wide ``pytestmark`` or a hidden ``pytest.param``): a bundle never guesses.
     """
+    source, hidden_uses = without_variants(source, origin)
     tree = ast.parse(source, origin)
     lines = source.splitlines(keepends=True)
     cut: set[int] = set()
     removed: list[str] = []
     orphaned: list[str] = []
-    hidden_uses: set[str] = set()
     for node in tree.body:
-        if is_hidden(node):
+        if _is_answers(node):
+            cut.update(_node_lines(node, lines))
+            orphaned.append("ANSWERS")
+            hidden_uses |= _used_names(node)
+        elif is_hidden(node):
             cut.update(_node_lines(node, lines))
             removed.append(node.name)
             hidden_uses |= _used_names(node)

@@ -36,7 +36,7 @@ import autotests
 import exercises
 import grader
 from grader import __version__
-from grader.contract import EXERCISES, MAX_SCORE
+from grader import contract
 from grader.course import fingerprints
 from grader.course import stubs as stubs_lib
 from grader.course.public_tests import ReleaseError, hidden_test_names, is_hidden, public_source
@@ -49,7 +49,7 @@ MARKERS = (stubs_lib.BEGIN, stubs_lib.END)
 # else the bundle holds is checked for solution markers and hidden test names (_leaks):
 # a grader module that named one would stop the release, never be cut silently.
 INSTRUCTOR_ONLY = ("course.fingerprints", "course.notebooks", "course.public_tests",
-                   "course.release", "course.stubs")
+                   "course.release", "course.scaffold", "course.stubs")
 
 
 @dataclass(frozen=True)
@@ -169,11 +169,16 @@ autotests = ["pytest.ini"]
 
 
 def _readme(public_points: dict[str, float]) -> str:
-    rows = "".join(f"| `{e.name}` | {e.title} | {e.points} |\n" for e in EXERCISES)
+    rows = "".join(f"| {e.assignment} | `{e.name}` | {e.title} | {e.points:g} |\n"
+                   for e in contract.exercises())
+    worth = "; ".join(
+        f"{sum(public_points.get(n, 0) for n in contract.exercise_names(a)):g} of the "
+        f"{contract.max_score(a):g} points of {a}" for a in contract.assignments())
+    count = len(contract.exercises())
     return f"""# Backprop Lab
 
-Derive backpropagation by hand: six short exercises, from the sigmoid to a trained
-two-layer network, and a self-check that tells you which mistake you made.
+Derive backpropagation by hand: {count} short exercises, from the sigmoid to trained
+networks, and a self-check that tells you which mistake you made.
 
 ## Install, once
 
@@ -197,8 +202,8 @@ example; replace each `raise NotImplementedError` with your code. Every function
 and returns float64, batch-first (`X` has shape `(N, D)`), and leaves its inputs
 unchanged. `exercises/provided.py` holds helpers you may use; it is never graded.
 
-| module | what you derive | points |
-| --- | --- | ---: |
+| assignment | module | what you derive | points |
+| --- | --- | --- | ---: |
 {rows}
 ## Check
 
@@ -206,9 +211,11 @@ From this folder, after each change:
 
 ```sh
 grader check                   # every exercise
+grader check --assignment {contract.assignments()[0]}   # the exercises of one assignment
 grader check sigmoid           # one exercise
 grader check training --plot   # and the loss curve of your train(), drawn in the terminal
 python -m doctest exercises/sigmoid.py   # the examples of one module, doctest's own report
+python -m pytest --doctest-modules exercises/mlp.py   # the same, for one importing others
 ```
 
 You get a verdict per exercise and, for each failed test, what was wrong and a hint.
@@ -226,7 +233,7 @@ implemented yet". `--plot` draws the training loss of your
 Neither counts for points, and neither changes the exit code: 0 when every public test
 passes, 1 when one does not.
 
-These public tests are worth {sum(public_points.values()):g} of the {MAX_SCORE} points. Hidden tests
+These public tests are worth {worth}. Hidden tests
 with other inputs are graded after the deadline: a passing check is a good sign, not
 the final score. `grader check --path DIR` checks another folder.
 

@@ -21,9 +21,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from grader import api
-from grader.api import UnknownExercise
-from grader.contract import EXERCISE_NAMES
+from grader import api, contract
 from grader.grading.pytest_plugin import student_place
 from grader.grading.submission import Submission, load
 from grader.reports import render as report_render
@@ -41,8 +39,6 @@ HISTORY = ".grader-check-history.json"
 MAX_EXAMPLE_FAILURES = 20
 MAX_EXAMPLE_CHARS = 1000
 EXAMPLE_STATUSES = ("failed", "error", "not_implemented")
-# The plot: train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y) with the student's defaults.
-PLOT_CALL = "train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y)"
 
 
 @dataclass(frozen=True)
@@ -82,14 +78,15 @@ class SelfCheck:
     losses: list[float] | None = None
     plot_problem: str = ""
     plotted: bool = False  # --plot was asked for
+    plot_call: str = ""    # the call whose losses are drawn, as the exercise states it
 
 
-def check(path: Path, exercise: str | None = None, *, examples: bool = True,
-          plot: bool = False, isolation: str = "auto") -> SelfCheck:
+def check(path: Path, exercise: str | None = None, *, assignment: str = api.ALL,
+          examples: bool = True, plot: bool = False, isolation: str = "auto") -> SelfCheck:
     """Grade ``path`` with the public tests only, in the same isolated worker as grading;
-    then run its docstring examples (and, with ``plot``, its ``train``) in a worker too."""
-    if exercise is not None and exercise not in EXERCISE_NAMES:
-        raise UnknownExercise(exercise, EXERCISE_NAMES)
+    then run its docstring examples (and, with ``plot``, its ``train``) in a worker too.
+    Every exercise of the course by default; one ``assignment`` or one ``exercise``."""
+    names = api.exercises_to_grade(assignment, exercise)
     # A wrong --path (or running it in the wrong folder) is a usage error, one line and
     # exit 2, not a report that says "could not check".
     submission = load(path)
@@ -106,20 +103,35 @@ def check(path: Path, exercise: str | None = None, *, examples: bool = True,
             early = None  # run_in_worker tries again, and says why when it cannot
     try:
         graded = api.grade([path], None, isolation=isolation, accept_weak_isolation=True,
-                           public_only=True, exercise=exercise, discover=False)
+                           public_only=True, assignment=assignment, exercise=exercise,
+                           discover=False)
         assert graded.reports is not None  # graded in memory
         report = graded.reports[0]
         result = SelfCheck(report, steps=hint_steps(report, history_file(path)), plotted=plot)
         if report.error is not None or not (examples or plot):
             return result
-        modules = [m for m in EXERCISE_NAMES if exercise in (None, m)
-                   and (m in submission.sources or m in submission.broken)]
-        found, losses, problem = run_in_worker(submission, chosen,
-                                               modules if examples else [], plot, early)
+        modules = [m for m in names if m in submission.sources or m in submission.broken]
+        curve, problem = loss_curve(names, submission) if plot else (None, "")
+        found, losses, failed = run_in_worker(submission, chosen,
+                                              modules if examples else [], curve, early)
     finally:
         if early is not None:
             early.close()
-    return SelfCheck(report, result.steps, found, losses, problem, plot)
+    return SelfCheck(report, result.steps, found, losses, problem or failed, plot,
+                     curve[1].call if curve else "")
+
+
+def loss_curve(names: tuple[str, ...], submission: Submission
+               ) -> tuple[tuple[str, contract.LossCurve] | None, str]:
+    """The first of the checked exercises that declares a loss curve, or why none is drawn."""
+    declared = [(name, contract.exercise(name).loss_curve) for name in names]
+    curves = [(name, curve) for name, curve in declared if curve is not None]
+    if not curves:
+        return None, "none of the exercises checked draws a loss curve"
+    for name, curve in curves:
+        if name in submission.sources:
+            return (name, curve), ""
+    return None, f"there is no {curves[0][0]}.py to train with"
 
 
 # -- hints in steps ----------------------------------------------------------------------
@@ -169,10 +181,12 @@ def hint_steps(report: SubmissionReport, file: Path) -> dict[tuple[str, str], tu
 
 
 def run_in_worker(submission: Submission, isolation: Isolation, modules: list[str],
-                  plot: bool, worker: WorkerClient | None = None
+                  curve: tuple[str, contract.LossCurve] | None,
+                  worker: WorkerClient | None = None
                   ) -> tuple[tuple[ModuleExamples, ...], list[float] | None, str]:
-    """The examples of ``modules`` and, with ``plot``, the losses of the student's ``train``
-    (or why there are none), run in ``worker`` or, after it died, in a new one."""
+    """The examples of ``modules`` and, given a ``curve``, the losses of the student's
+    training function (or why there are none), run in ``worker`` or, after it died, in a
+    new one."""
 
     def ask(request):
         nonlocal worker
@@ -198,11 +212,11 @@ def run_in_worker(submission: Submission, isolation: Isolation, modules: list[st
             answer = ask(lambda w, m=module: w.doctest(m))
             found.append(examples_of(module, answer))
         losses, problem = None, ""
-        if plot:
-            if "training" not in submission.sources:
-                problem = "there is no training.py to train with"
-            else:
-                losses, problem = losses_of(ask(train_gender_table))
+        if curve is not None:
+            module, declared = curve
+            losses, problem = losses_of(
+                ask(lambda w: w.call(module, declared.function, declared.arguments())),
+                declared)
     finally:
         if worker is not None:
             worker.close()
@@ -241,39 +255,23 @@ def examples_of(module: str, answer) -> ModuleExamples:
     return ModuleExamples(module, min(max(value["examples"], 0), 10**6), tuple(failures), dropped)
 
 
-def init_params(n_inputs: int, n_hidden: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """The initialisation the contract spells out (the student's own is not trusted here)."""
-    rng = np.random.default_rng(seed)
-    W1 = rng.standard_normal((n_inputs, n_hidden))
-    W2 = rng.standard_normal((n_hidden, 1))
-    return {"W1": W1, "b1": np.zeros(n_hidden), "W2": W2, "b2": np.zeros(1)}
-
-
-def train_gender_table(worker: WorkerClient):
-    """The student's train on the gender table of the notes, with their defaults."""
-    from exercises.provided import GENDER_X, GENDER_Y  # the grader's copy, as the autotests
-
-    return worker.call("training", "train",
-                       (init_params(2, 2, seed=0), np.array(GENDER_X), np.array(GENDER_Y)))
-
-
-def losses_of(answer) -> tuple[list[float] | None, str]:
-    """The losses a ``train`` call gave, or what went wrong, in words."""
+def losses_of(answer, curve: contract.LossCurve) -> tuple[list[float] | None, str]:
+    """The losses a training call gave, or what went wrong, in words."""
     if isinstance(answer, Failure) or answer.failure is not None:
         failure = answer if isinstance(answer, Failure) else answer.failure
         if failure.status == "not_implemented":
-            return None, "train is not implemented yet: nothing to plot"
+            return None, f"{curve.function} is not implemented yet: nothing to plot"
         where = student_place(failure.traceback) if failure.traceback else None
         place = f" ({report_render.describe_place(where)})" if where else ""
-        return None, f"{PLOT_CALL} failed: {failure.message}{place}"
+        return None, f"{curve.call} failed: {failure.message}{place}"
     value = answer.value
     losses = value[1] if type(value) in (tuple, list) and len(value) == 2 else None
     if isinstance(losses, (list, tuple)) and all(type(v) in (float, int) for v in losses):
         losses = np.array(losses, dtype=np.float64)
     if type(losses) is not np.ndarray or losses.ndim != 1 or losses.dtype.kind not in "fiu":
-        return None, f"{PLOT_CALL} should return (params, losses) with losses a 1-D array"
+        return None, f"{curve.call} should return (params, losses) with losses a 1-D array"
     if losses.size == 0:
-        return None, f"{PLOT_CALL} returned no losses"
+        return None, f"{curve.call} returned no losses"
     return [float(v) for v in losses], ""
 
 
@@ -312,8 +310,8 @@ def render(result: SelfCheck, color: bool) -> str:
              "(hidden tests are graded after the deadline)")
     lines.append(paint(total, "green" if report.score == report.max_score else "yellow", bold=True))
     if result.examples:
-        lines += ["", paint("examples in your docstrings (not graded; "
-                            "python -m doctest exercises/<name>.py runs them too):", "cyan")]
+        lines += ["", paint("examples in your docstrings (not graded; python -m pytest "
+                            "--doctest-modules exercises/<name>.py runs them too):", "cyan")]
         # An exercise not started at all is one name on one line, not a list of its stubs.
         stubs = {e.name for e in report.exercises if e.status == "not_implemented"}
         untouched = [found.module for found in result.examples if found.module in stubs
@@ -326,7 +324,8 @@ def render(result: SelfCheck, color: bool) -> str:
             lines.append(f"  {paint('--', 'blue')}  not started: {', '.join(untouched)} "
                          "(their examples run once you write them)")
     if result.plotted:
-        lines += ["", paint(f"training loss of your {PLOT_CALL}:", "cyan")]
+        call = f" {result.plot_call}" if result.plot_call else ""
+        lines += ["", paint(f"training loss of your{call}:", "cyan")]
         lines.append(report_render.loss_curve_text(result.losses) if result.losses is not None
                      else f"     {result.plot_problem}")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.contract import EXERCISE_NAMES
+from grader import contract
 from grader.errors import MalformedSolution
 
 BEGIN = "### BEGIN SOLUTION"
@@ -43,7 +43,7 @@ def clear_solutions(source: str, path: Path = Path("<source>")) -> str:
 def generate(solutions_dir: Path) -> dict[str, str]:
     """``{file name: stub source}`` for every exercise module in ``solutions_dir``."""
     stubs = {}
-    for name in EXERCISE_NAMES:
+    for name in contract.exercise_names():
         path = solutions_dir / f"{name}.py"
         stubs[path.name] = clear_solutions(path.read_text(encoding="utf-8"), path)
     return stubs

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from grader.contract import EXERCISE_NAMES
+from grader import contract
 from grader.errors import UnreadableSubmission
 from grader.grading.safe_read import list_folder, subfolders
 
@@ -22,7 +22,7 @@ SUFFIXES = (".py", ".ipynb")
 def exercise_file(name: str) -> str | None:
     """The exercise a file name stands for, or None."""
     path = PurePosixPath(name)
-    if path.suffix in SUFFIXES and path.stem in EXERCISE_NAMES:
+    if path.suffix in SUFFIXES and path.stem in contract.exercise_names():
         return path.stem
     return None
 

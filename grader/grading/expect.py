@@ -8,6 +8,7 @@ mistake, computed in this (trusted) process from the same inputs.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,14 +19,15 @@ from grader.sandbox.client import Reply
 
 
 def expect(got, want, what: str, *, function: str | None = None, inputs: dict | None = None,
-           output=None, case: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> None:
+           output=None, case: str = "", rtol: float = 1e-6, atol: float = 1e-9,
+           warnings: Sequence[str] = ()) -> None:
     """``got`` must match ``want``; if not, a known mistake that explains ``output``
-    (the call's whole result, by default ``got``) is named."""
+    (the call's whole result, by default ``got``) and the call's ``warnings`` is named."""
     label = f"{what} ({case})" if case else what
     details = {"function": function or what.split("(")[0]}
     if case:
         details["case"] = case
-    with diagnosing(function, inputs, got if output is None else output):
+    with diagnosing(function, inputs, got if output is None else output, warnings):
         check_close(got, want, label, rtol=rtol, atol=atol, details=details)
 
 

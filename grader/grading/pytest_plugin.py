@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.contract import EXERCISE_NAMES, EXERCISES
+from grader import contract
 from grader.grading.compare import GradeFailure
 from grader.grading.memo import memoized
 from grader.grading.student import Student, StudentFailure, StudentSession
@@ -162,7 +162,7 @@ def reference(request: pytest.FixtureRequest) -> types.SimpleNamespace:
 @functools.cache
 def reference_functions() -> types.SimpleNamespace | None:
     functions = {}
-    for exercise in EXERCISES:
+    for exercise in contract.exercises():
         try:
             module = importlib.import_module(f"solutions.{exercise.name}")
         except ImportError:
@@ -278,7 +278,7 @@ def student_place(traceback: str) -> dict | None:
     place = None
     for frame in FRAME.finditer(traceback):
         module = EXERCISE_FILE.search(frame["path"])
-        if module is None or module[1] not in EXERCISE_NAMES:
+        if module is None or module[1] not in contract.exercise_names():
             continue
         place = {"file": f"exercises/{module[1]}.py", "line": int(frame["line"]),
                  "function": frame["function"] or "",

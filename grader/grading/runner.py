@@ -29,7 +29,7 @@ import pytest
 
 import autotests
 from grader import __version__
-from grader.contract import EXERCISES
+from grader import contract
 from grader.errors import GraderError, GradingProcessDied, Interrupted, InvalidReport
 from grader.grading import submission as loader
 from grader.grading.pytest_plugin import STATE, GradingState, exercise_of_item
@@ -61,7 +61,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     isolation: Isolation = field(default_factory=_default_isolation)
     public_only: bool = False
-    only_exercise: str | None = None
+    exercises: tuple[str, ...] = ()  # the exercises whose tests run; () for all
     jobs: int = 1
 
     def isolation_report(self) -> dict:
@@ -89,7 +89,7 @@ def build_report(submission: loader.Submission, results: list[tuple[str, TestRes
                  options: Options, seconds: float,
                  integrity: Sequence[dict] = ()) -> SubmissionReport:
     exercises = []
-    for exercise in EXERCISES:
+    for exercise in contract.exercises():
         tests = tuple(result for name, result in results if name == exercise.name)
         if tests:
             exercises.append(ExerciseResult(exercise.name, sum(t.max_score for t in tests), tests,
@@ -212,16 +212,16 @@ def in_visibility_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def pytest_args(options: Options) -> list[str]:
+    targets = ([str(AUTOTESTS / f"test_{name}.py") for name in options.exercises]
+               or [str(AUTOTESTS)])
     args = [
-        str(AUTOTESTS),
+        *targets,
         "-c", str(AUTOTESTS / "pytest.ini"), "--rootdir", str(AUTOTESTS),
         "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
         "--capture=sys", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
     if options.public_only:
         args.append("--public-only")
-    if options.only_exercise:
-        args += ["-k", f"test_{options.only_exercise}.py"]
     return args
 
 

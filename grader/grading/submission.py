@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.contract import EXERCISE_NAMES
+from grader import contract
 from grader.errors import (
     DuplicateSubmissionId,
     EmptyDirectory,
@@ -180,8 +180,9 @@ def _load(path: Path) -> Submission:
         return _load_zip(path)
     exercise = exercise_file(path.name)
     if exercise is None:
+        names = ", ".join(contract.exercise_names())
         raise NotASubmission(path, "expected a folder, a .zip, or a file named after an "
-                             f"exercise ({', '.join(EXERCISE_NAMES)}) ending in .py or .ipynb")
+                             f"exercise ({names}) ending in .py or .ipynb")
     return _collect({exercise: path.name},
                     lambda rel: read_file(path, read_cap(rel), follow=True),
                     path, submission_id(path), [])

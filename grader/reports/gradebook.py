@@ -1,22 +1,36 @@
 """The gradebook: one CSV row per student from a folder of JSON reports.
 
 Columns: ``id``, one per exercise (its points), ``total``, ``max``, ``status``; rows
-sorted by id. Every report is validated first: a gradebook is never built from a
-file that is not one. A submission that could not be graded has empty exercise
-cells, a total of 0 out of the course's maximum, and the status ``failed``.
+sorted by id. The exercises are those of the assignment the reports were graded for:
+every exercise of each assignment that a graded report holds one of (the course's
+first assignment when none was graded). Every report is validated first: a gradebook is
+never built from a file that is not one. A submission that could not be graded has
+empty exercise cells, a total of 0 out of the assignment's maximum, and the status
+``failed``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
-from grader.contract import EXERCISE_NAMES, MAX_SCORE
+from grader import contract
 from grader.errors import DuplicateReport, NoReports, NoSuchPath
 from grader.reports import store
 
-COLUMNS = ("id", *EXERCISE_NAMES, "total", "max", "status")
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    exercises: tuple[str, ...]
+    max_score: float
+    rows: tuple[dict[str, str], ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("id", *self.exercises, "total", "max", "status")
 
 
 def number(value: float) -> str:
@@ -38,35 +52,47 @@ def report_paths(reports_dir: Path) -> list[Path]:
     return paths
 
 
-def row(report: dict) -> dict[str, str]:
+def row(report: dict, exercises: tuple[str, ...], max_score: float) -> dict[str, str]:
     scores = {e["name"]: e["score"] for e in report["exercises"]}
     graded = report["status"] == "graded"
     return {
         "id": report["submission"]["id"],
-        **{name: number(scores[name]) if name in scores else "" for name in EXERCISE_NAMES},
+        **{name: number(scores[name]) if name in scores else "" for name in exercises},
         "total": number(report["score"]),
-        "max": number(report["max_score"] if graded else MAX_SCORE),
+        "max": number(report["max_score"] if graded else max_score),
         "status": report["status"],
     }
 
 
-def rows(reports_dir: Path) -> list[dict[str, str]]:
+def graded_for(reports: list[dict]) -> tuple[str, ...]:
+    """The assignments the reports' exercises belong to, in course order."""
+    seen = {e["name"] for report in reports for e in report["exercises"]}
+    found = tuple(a for a in contract.assignments()
+                  if seen & set(contract.exercise_names(a)))
+    return found or contract.assignments()[:1]
+
+
+def build(reports_dir: Path) -> Gradebook:
     """One row per report in ``reports_dir``, sorted by id; InvalidReport on a bad one."""
     seen: dict[str, Path] = {}
-    out = []
+    reports = []
     for path in report_paths(reports_dir):
         data = store.load(path)
         submission_id = data["submission"]["id"]
         if submission_id in seen:
             raise DuplicateReport(submission_id, (seen[submission_id], path))
         seen[submission_id] = path
-        out.append(row(data))
-    return sorted(out, key=lambda r: r["id"])
+        reports.append(data)
+    assignments = graded_for(reports)
+    exercises = tuple(name for a in assignments for name in contract.exercise_names(a))
+    max_score = sum(contract.max_score(a) for a in assignments)
+    table = sorted((row(r, exercises, max_score) for r in reports), key=lambda r: r["id"])
+    return Gradebook(exercises, max_score, tuple(table))
 
 
-def to_csv(table: list[dict[str, str]]) -> str:
+def to_csv(book: Gradebook) -> str:
     stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(stream, fieldnames=book.columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(table)
+    writer.writerows(book.rows)
     return stream.getvalue()
