@@ -17,6 +17,10 @@ In one temporary course folder, one run, one machine:
     python bench/speed.py                 # N = 50
     python bench/speed.py -n 1000 --nbgrader-max 0      # the grader alone at N = 1000
     python bench/speed.py --check         # grader check on the whole course, median of 9
+    python bench/speed.py --assignment networks --nbgrader-max 0   # the second assignment
+
+Each line also gives the seconds per submission per exercise, the figure to compare
+between assignments of different sizes (and before and after a course grows).
 
 Needs nbgrader (``pip install '.[test]'``) for the comparison.
 """
@@ -37,6 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "submissions"
 KINDS = ("alice_correct", "bob_mistakes", "carol_unfinished")
 ASSIGNMENT = "backprop"
+# The examples are the first assignment's. For another, the three kinds are made from the
+# reference (correct), these mistakes in it (one per module where listed), and the stubs.
+MISTAKES = {
+    "softmax": ("return grad / n", "return grad"),
+    "activations": ("np.where(x > 0, dout, 0.0)", "np.where(x >= 0, dout, 0.0)"),
+    "mlp": ("db = dout.sum(axis=0)", "db = dout"),
+}
 
 # Runs a command and prints its wall time and the peak RSS of its largest process (kB).
 MEASURE = """
@@ -60,10 +71,21 @@ def run(command: list[str], cwd: Path) -> None:
         raise SystemExit(f"bench: {' '.join(command)} failed:\n{done.stderr[-2000:]}")
 
 
-def module_sources(kind: str) -> dict[str, str]:
-    folder = EXAMPLES / kind
-    files = list(folder.glob("*.py")) + list(folder.glob("exercises/*.py"))
-    return {p.stem: p.read_text(encoding="utf-8") for p in files}
+def module_sources(kind: str, assignment: str = ASSIGNMENT) -> dict[str, str]:
+    if assignment == ASSIGNMENT:
+        folder = EXAMPLES / kind
+        files = list(folder.glob("*.py")) + list(folder.glob("exercises/*.py"))
+        return {p.stem: p.read_text(encoding="utf-8") for p in files}
+    from grader import contract
+
+    names = contract.exercise_names(assignment)
+    folder = ROOT / ("exercises" if kind == "carol_unfinished" else "solutions")
+    sources = {name: (folder / f"{name}.py").read_text(encoding="utf-8") for name in names}
+    if kind == "bob_mistakes":
+        for name, (right, wrong) in MISTAKES.items():
+            if name in sources:
+                sources[name] = sources[name].replace(right, wrong)
+    return sources
 
 
 def filled(notebook: dict, source: str) -> dict:
@@ -79,17 +101,17 @@ def filled(notebook: dict, source: str) -> dict:
     return notebook
 
 
-def make_course(root: Path, students: int) -> Path:
+def make_course(root: Path, students: int, assignment: str) -> Path:
     course = root / "course"
     course.mkdir()
-    run([sys.executable, "-m", "grader", "nbgrader", str(course), "--assignment", ASSIGNMENT], ROOT)
-    run(["nbgrader", "generate_assignment", ASSIGNMENT, "--force"], course)
-    release = course / "release" / ASSIGNMENT
+    run([sys.executable, "-m", "grader", "nbgrader", str(course), "--assignment", assignment], ROOT)
+    run(["nbgrader", "generate_assignment", assignment, "--force"], course)
+    release = course / "release" / assignment
     notebooks = {p.stem: json.loads(p.read_text()) for p in release.glob("*.ipynb")}
-    sources = {kind: module_sources(kind) for kind in KINDS}
+    sources = {kind: module_sources(kind, assignment) for kind in KINDS}
     for i in range(students):
         kind = KINDS[i % len(KINDS)]
-        target = course / "submitted" / f"student{i:04d}" / ASSIGNMENT
+        target = course / "submitted" / f"student{i:04d}" / assignment
         target.mkdir(parents=True)
         for name, notebook in notebooks.items():
             (target / f"{name}.ipynb").write_text(json.dumps(filled(notebook, sources[kind][name])))
@@ -105,32 +127,33 @@ def subset(course: Path, students: int, root: Path) -> Path:
     return copy
 
 
-def line(tool: str, n: int, seconds: float, rss_kb: int) -> str:
+def line(tool: str, n: int, seconds: float, rss_kb: int, exercises: int) -> str:
     return (f"{tool:<28} N={n:<5} {seconds:8.1f} s total  {seconds / n:7.3f} s/submission  "
-            f"peak {rss_kb / 1024:6.0f} MiB")
+            f"{seconds / n / exercises:7.4f} s/submission/exercise  peak {rss_kb / 1024:6.0f} MiB")
 
 
-def compare(n: int, nbgrader_max: int, jobs: int) -> None:
+def compare(n: int, nbgrader_max: int, jobs: int, assignment: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        course = make_course(root, n)
-        print(f"{n} submissions of 6 notebooks each, {jobs} jobs; machine: "
+        course = make_course(root, n, assignment)
+        count = len(list((course / "release" / assignment).glob("*.ipynb")))
+        print(f"{n} submissions of {count} notebooks each ({assignment}), {jobs} jobs; machine: "
               f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores")
         seconds, rss, code = measure([sys.executable, "-m", "grader", "grade",
                                       str(course / "submitted"), "--out", str(root / "reports"),
-                                      "--jobs", str(jobs)], ROOT)
+                                      "--jobs", str(jobs), "--assignment", assignment], ROOT)
         if code != 0 or len(list((root / "reports").glob("*.json"))) != n:
             raise SystemExit("bench: grader grade did not write every report")
         grader_per = seconds / n
-        print(line(f"grader grade --jobs {jobs}", n, seconds, rss))
+        print(line(f"grader grade --jobs {jobs}", n, seconds, rss, count))
         if nbgrader_max <= 0:
             return
         m = min(n, nbgrader_max)
         nb_course = subset(course, m, root) if m < n else course
-        seconds, rss, code = measure(["nbgrader", "autograde", ASSIGNMENT, "--force"], nb_course)
+        seconds, rss, code = measure(["nbgrader", "autograde", assignment, "--force"], nb_course)
         if code != 0:
             raise SystemExit("bench: nbgrader autograde failed")
-        print(line("nbgrader autograde", m, seconds, rss))
+        print(line("nbgrader autograde", m, seconds, rss, count))
         print("ratio (nbgrader s/submission / grader s/submission): "
               f"{seconds / m / grader_per:.1f}")
 
@@ -139,8 +162,12 @@ def check_mode(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "exercises"
         folder.mkdir()
-        for name, source in module_sources("alice_correct").items():
-            (folder / f"{name}.py").write_text(source)
+        from grader import contract
+
+        for assignment in contract.assignments():
+            for name, source in module_sources("alice_correct", assignment).items():
+                (folder / f"{name}.py").write_text(source)
+        count = len(list(folder.glob("*.py")))
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
@@ -149,8 +176,10 @@ def check_mode(repeat: int) -> None:
             subprocess.run([str(Path(sys.executable).parent / "grader"), "check",
                             "--path", str(folder)], cwd=tmp, capture_output=True, check=True)
             times.append(time.perf_counter() - started)
-        print(f"grader check, whole course: median {statistics.median(times):.2f} s "
-              f"of {repeat} runs (min {min(times):.2f}, max {max(times):.2f})")
+        median = statistics.median(times)
+        print(f"grader check, whole course ({count} exercises): median {median:.2f} s "
+              f"of {repeat} runs (min {min(times):.2f}, max {max(times):.2f}); "
+              f"{median / count:.3f} s per exercise")
 
 
 def main() -> None:
@@ -161,11 +190,13 @@ def main() -> None:
                         help="nbgrader grades at most this many (default 50; 0: skip it)")
     parser.add_argument("--check", action="store_true", help="time grader check instead")
     parser.add_argument("--repeat", type=int, default=9, help="runs of grader check")
+    parser.add_argument("--assignment", default=ASSIGNMENT,
+                        help=f"the assignment graded (default {ASSIGNMENT})")
     args = parser.parse_args()
     if args.check:
         check_mode(args.repeat)
     else:
-        compare(args.n, args.nbgrader_max, args.jobs)
+        compare(args.n, args.nbgrader_max, args.jobs, args.assignment)
 
 
 if __name__ == "__main__":

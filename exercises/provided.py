@@ -19,6 +19,9 @@ What is provided:
 
 - The small data set of the course notes: four people, their weight and height, and
   their gender, to train the network of ``training.py`` on.
+- ``two_moons(n_samples, noise, seed)``: two interleaving half circles in the plane, one
+  class each, a data set no straight line separates, to train the network of ``mlp.py``
+  on. The same seed gives the same points on every machine.
 
 The grader always loads its own copy of this file, so changing it changes nothing in
 your grade: build on it, do not edit it.
@@ -26,7 +29,8 @@ your grade: build on it, do not edit it.
 
 import numpy as np
 
-__all__ = ["sigmoid", "numerical_gradient", "rel_error", "NAMES", "GENDER_X", "GENDER_Y"]
+__all__ = ["sigmoid", "numerical_gradient", "rel_error", "NAMES", "GENDER_X", "GENDER_Y",
+           "two_moons"]
 
 
 def sigmoid(z):
@@ -164,3 +168,43 @@ GENDER_X = _read_only([[-2.0, -1.0],
 
 # Shape (4,): 1 for female, 0 for male, as in the notes.
 GENDER_Y = _read_only([1.0, 0.0, 0.0, 1.0])
+
+
+def two_moons(n_samples=200, noise=0.1, seed=0):
+    """Two interleaving half circles, one class each: a small data set for classifiers.
+
+    Class 0 lies on the upper half of the unit circle centred at (0, 0), class 1 on the
+    lower half of the unit circle centred at (1, 0.5), so each moon reaches into the
+    hollow of the other and no straight line separates them. Each point is moved by
+    Gaussian noise of standard deviation ``noise`` in both coordinates, and the rows are
+    shuffled. Everything is drawn from np.random.default_rng(seed), so a seed gives the
+    same points on every machine.
+
+    Inputs:
+        n_samples: N, the number of points; class 0 gets N // 2 of them, class 1 the rest.
+        noise: the standard deviation of the noise added to every coordinate.
+        seed: the seed of the random generator.
+    Returns:
+        (X, y):
+        X: the points, float64 of shape (N, 2), one per row.
+        y: their labels, 0 or 1, int64 of shape (N,).
+
+    >>> X, y = two_moons()
+    >>> X.shape, X.dtype, y.shape, y.dtype
+    ((200, 2), dtype('float64'), (200,), dtype('int64'))
+    >>> print(np.bincount(y))
+    [100 100]
+    >>> print(f"{X[0, 0]:.10f} {X[0, 1]:.10f} {y[0]}")
+    0.9444197392 0.0995834251 0
+    """
+    rng = np.random.default_rng(seed)
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    t_upper = np.linspace(0.0, np.pi, n_upper)
+    t_lower = np.linspace(0.0, np.pi, n_lower)
+    X = np.concatenate([np.column_stack([np.cos(t_upper), np.sin(t_upper)]),
+                        np.column_stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)])])
+    y = np.concatenate([np.zeros(n_upper, dtype=np.int64), np.ones(n_lower, dtype=np.int64)])
+    X = X + noise * rng.standard_normal(X.shape)
+    order = rng.permutation(n_samples)
+    return X[order], y[order]

@@ -9,7 +9,7 @@ import pytest
 
 import solutions
 from grader import api
-from grader.contract import EXERCISE_NAMES
+from grader import contract
 from grader.reports import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,8 @@ EXAMPLES = ROOT / "examples" / "submissions"
 
 
 def reference_sources() -> dict[str, str]:
-    return {name: (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8") for name in EXERCISE_NAMES}
+    return {name: (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8")
+            for name in contract.exercise_names()}
 
 
 @pytest.fixture
@@ -52,11 +53,12 @@ def grade(tmp_path):
     """Grade paths with the library and return ``{id: report dict}`` read back from disk."""
 
     def run(paths, *, jobs: int = 1, timeout: float = 5.0, public_only: bool = False,
-            isolation: str = "auto") -> dict:
+            isolation: str = "auto", assignment: str | None = None) -> dict:
         out = tmp_path / "reports"
         # Each path is one submission as given: the tests grade unreadable ones on purpose.
         graded = api.grade([Path(p) for p in paths], out, isolation=isolation, jobs=jobs,
-                           timeout=timeout, public_only=public_only, discover=False)
+                           timeout=timeout, public_only=public_only, assignment=assignment,
+                           discover=False)
         reports = {}
         for summary in graded.summaries:
             reports[summary.id] = store.load(Path(summary.report_path))

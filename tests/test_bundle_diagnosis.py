@@ -20,7 +20,7 @@ import solutions
 from grader import api
 from grader.course import fingerprints, release
 from grader.grading import digests, misconceptions
-from grader.grading.misconceptions import CATALOGUE
+from grader.grading.misconceptions import catalogue
 from grader.reports.results import to_dict
 from tests.conftest import EXAMPLES
 from tests.test_misconceptions import IMPORTS, WRONG
@@ -117,7 +117,7 @@ def test_the_fingerprints_hold_digests_of_catalogued_mistakes_and_no_number(tmp_
             return all(type(n) is int for n in body)
         return all(map(plain, body.values() if kind == "dict" else body))
 
-    ids = {entry.id for entry in CATALOGUE}
+    ids = {entry.id for entry in catalogue()}
     for key, found in table["consults"].items():
         assert len(key) == 32 and int(key, 16) >= 0
         for fingerprint in found:

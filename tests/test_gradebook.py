@@ -10,10 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from grader import contract
 from grader.cli import main
-from grader.contract import EXERCISE_NAMES, EXERCISES, MAX_SCORE
 from grader.grading import runner
 from grader.reports import gradebook, results, store
+
+# The course's first assignment: what grading grades by default.
+EXERCISES = contract.exercises("backprop")
+EXERCISE_NAMES = contract.exercise_names("backprop")
+MAX_SCORE = contract.max_score("backprop")
 
 
 def graded(submission_id: str, lost: dict[str, float] | None = None) -> results.SubmissionReport:
@@ -70,16 +75,39 @@ def test_one_row_per_student_sorted_by_id(reports, tmp_path):
 
 def test_a_submission_that_was_not_graded_counts_zero_of_the_course_maximum(reports):
     """Is a failed report a row with empty exercise cells, 0 of 100, status failed?"""
-    rows = {r["id"]: r for r in gradebook.rows(reports)}
+    rows = {r["id"]: r for r in gradebook.build(reports).rows}
     assert rows["bob"] == {"id": "bob", **{name: "" for name in EXERCISE_NAMES}, "total": "0",
-                           "max": str(MAX_SCORE), "status": "failed"}
+                           "max": f"{MAX_SCORE:g}", "status": "failed"}
+
+
+def test_the_columns_are_the_exercises_of_the_assignment_graded(tmp_path):
+    """Do reports of the second assignment give its exercises as columns and its maximum,
+    and a folder of failed reports only the first assignment's?"""
+    second = contract.assignments()[1]
+    names = contract.exercise_names(second)
+    tests = (results.TestResult("test_kept", "passed", 1, "visible"),)
+    report = results.SubmissionReport(
+        submission=results.SubmissionInfo("ann", "/submissions/ann", "0" * 64),
+        exercises=tuple(results.ExerciseResult(name, 1, tests) for name in names),
+        grader=runner.grader_info(), isolation=runner.Options().isolation_report(),
+        duration_s=0.5)
+    second_folder, failed_folder = tmp_path / "second", tmp_path / "failed"
+    second_folder.mkdir()
+    failed_folder.mkdir()
+    store.write(report, second_folder)
+    store.write(not_graded("bob"), failed_folder)
+    book = gradebook.build(second_folder)
+    assert book.exercises == names and book.max_score == contract.max_score(second)
+    assert book.rows[0]["total"] == f"{len(names)}" and book.rows[0]["max"] == f"{len(names)}"
+    failed = gradebook.build(failed_folder)
+    assert failed.exercises == EXERCISE_NAMES and failed.rows[0]["max"] == f"{MAX_SCORE:g}"
 
 
 def test_dash_writes_to_stdout(reports):
     """Does -o - print the same CSV on stdout, and nothing else?"""
     result = CliRunner().invoke(main, ["gradebook", str(reports), "-o", "-"])
     assert result.exit_code == 0
-    assert result.stdout == gradebook.to_csv(gradebook.rows(reports))
+    assert result.stdout == gradebook.to_csv(gradebook.build(reports))
     assert len(read_csv(result.stdout)) == 4
 
 
@@ -114,4 +142,4 @@ def test_temporary_files_of_a_writer_are_not_reports(reports):
     """Is a report writer's leftover .tmp file, or a hidden file, left out of the gradebook?"""
     (reports / ".alice.json.x1.tmp").write_text("{", encoding="utf-8")
     (reports / ".hidden.json").write_text("{", encoding="utf-8")
-    assert len(gradebook.rows(reports)) == 4
+    assert len(gradebook.build(reports).rows) == 4

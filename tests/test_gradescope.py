@@ -18,13 +18,17 @@ from click.testing import CliRunner
 
 import grader
 from grader.cli import main
-from grader.contract import EXERCISE_NAMES, MAX_SCORE
+from grader import contract
 from grader.course import gradescope
 from grader.grading import runner
 from grader.sandbox import isolation as sandbox
 from tests.conftest import EXAMPLES, ROOT, reference_sources
 from tests.test_loading import notebook
 from tests.test_nbgrader import ASSIGNMENT, STUDENTS, shared_course
+
+# The course's first assignment: what grading grades by default.
+EXERCISE_NAMES = contract.exercise_names("backprop")
+MAX_SCORE = contract.max_score("backprop")
 
 SECRET = "PRINTED-BY-THE-STUDENT"
 
@@ -46,7 +50,7 @@ def reports(tmp_path_factory) -> dict[str, dict]:
         paths.append(folder)
     out = base / "reports"
     out.mkdir()
-    summaries = runner.grade(paths, out, runner.Options())
+    summaries = runner.grade(paths, out, runner.Options(exercises=EXERCISE_NAMES))
     return {s.id: json.loads(Path(s.report_path).read_text(encoding="utf-8")) for s in summaries}
 
 

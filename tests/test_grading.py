@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from grader.contract import EXERCISES, MAX_SCORE
+from grader import contract
 from tests.conftest import EXAMPLES, ROOT, exercise_scores, max_scores, reference_sources, statuses
 
+# The course's first assignment: what grading grades by default.
+EXERCISES = contract.exercises("backprop")
+MAX_SCORE = contract.max_score("backprop")
 POINTS = {e.name: e.points for e in EXERCISES}
 
 
@@ -140,6 +143,10 @@ def sigmoid_grad(z):
     # An ndarray subclass that claims to equal anything.
     "lying_subclass": ("mse", """
 import numpy
+
+# The course's first assignment: what grading grades by default.
+EXERCISES = contract.exercises("backprop")
+MAX_SCORE = contract.max_score("backprop")
 class Agreeable(numpy.ndarray):
     def __eq__(self, other):
         return True

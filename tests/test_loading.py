@@ -16,12 +16,16 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.contract import EXERCISE_NAMES, EXERCISES
+from grader import contract
 from grader.errors import DuplicateSubmissionId, GraderError, NotASubmission, StrayExerciseFiles
 from grader.grading import module_source, zips
 from grader.grading import submission as loader
 from grader.reports import store
 from tests.conftest import EXAMPLES, exercise_scores, reference_sources, statuses
+
+# The course's first assignment: what grading grades by default.
+EXERCISES = contract.exercises("backprop")
+EXERCISE_NAMES = contract.exercise_names("backprop")
 
 POINTS = {e.name: e.points for e in EXERCISES}
 SIGMOID = reference_sources()["sigmoid"]
@@ -55,11 +59,11 @@ def sigmoid_notebook() -> str:
 
 
 def test_a_flat_folder_is_one_submission_named_after_it(tmp_path):
-    """Does a folder of the six modules load all six, with the folder's name as its id?"""
+    """Does a folder of the course's modules load them all, with the folder's name as its id?"""
     folder = write_modules(tmp_path / "alice.v2", reference_sources())
     loaded = loader.load(folder)
     assert loaded.id == "alice.v2"
-    assert sorted(loaded.sources) == sorted(EXERCISE_NAMES)
+    assert sorted(loaded.sources) == sorted(contract.exercise_names())
     assert loaded.sources == reference_sources()
     assert loaded.broken == {} and loaded.problems == ()
 

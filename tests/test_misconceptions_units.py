@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 from grader.grading import misconceptions
-from grader.grading.misconceptions import CATALOGUE, diagnose
-from solutions import chain_rule, cross_entropy, dense, mse, sigmoid, training
+from grader.grading.misconceptions import catalogue, diagnose
+from solutions import (
+    activations,
+    chain_rule,
+    cross_entropy,
+    dense,
+    mlp,
+    mse,
+    sigmoid,
+    softmax,
+    training,
+)
 
 
 def named(function: str, inputs: dict, output, warnings=()) -> str | None:
@@ -321,6 +331,384 @@ def test_n_times_too_large_is_not_named_at_n_1():
     assert named("backward", {"params": params, "X": X, "y_true": y}, grads) is None
 
 
+# -- activations: ReLU and tanh, the upstream gradient and the kink -------------------------
+
+ACT_X = np.array([[-2.0, -0.5, 0.0, 0.5, 2.0], [0.0, 1.5, -1.2, 0.0, 3.0]])
+ACT_DOUT = np.array([[1.0, -2.0, 3.0, 4.0, -5.0], [-1.5, 2.5, 0.5, 6.0, -0.25]])
+OVERFLOW = "RuntimeWarning: overflow encountered in exp"
+
+
+@pytest.mark.parametrize("dx, expected", [
+    (np.where(ACT_X >= 0, ACT_DOUT, 0.0), "relu-kink-convention"),
+    (np.where(ACT_X > 0, ACT_DOUT, np.where(ACT_X == 0, 0.5 * ACT_DOUT, 0.0)),
+     "relu-kink-convention"),
+    ((ACT_X > 0).astype(np.float64), "relu-backward-ignores-upstream"),
+    (np.heaviside(ACT_X, 1.0), "relu-backward-ignores-upstream"),
+    (ACT_DOUT.copy(), "relu-backward-passes-upstream"),
+    (ACT_DOUT * (ACT_X > 0), None),
+])
+def test_relu_backward_mistakes_are_named(dx, expected):
+    """Are a subgradient other than 0 at the kink, the mask alone and dout passed through each
+    named, and the right dx (0 at x == 0) not?"""
+    assert named("relu_backward", {"x": ACT_X, "dout": ACT_DOUT}, dx) == expected
+
+
+def test_the_kink_convention_is_not_named_without_a_zero():
+    """Where no x is exactly 0, every subgradient gives the same dx: is the right answer
+    (which a >= 0 mask also gives) left unnamed?"""
+    x = np.where(ACT_X == 0, 0.25, ACT_X)
+    assert named("relu_backward", {"x": x, "dout": ACT_DOUT},
+                 np.where(x >= 0, ACT_DOUT, 0.0)) is None
+
+
+@pytest.mark.parametrize("dx, expected", [
+    (ACT_DOUT * (1.0 - ACT_X ** 2), "tanh-derivative-at-input"),
+    (1.0 - np.tanh(ACT_X) ** 2, "tanh-backward-ignores-upstream"),
+    (ACT_DOUT * (1.0 + np.tanh(ACT_X) ** 2), "tanh-derivative-sign"),
+    (ACT_DOUT * (np.tanh(ACT_X) ** 2 - 1.0), "tanh-derivative-sign"),
+    (ACT_DOUT / np.cosh(ACT_X) ** 2, None),
+])
+def test_tanh_backward_mistakes_are_named(dx, expected):
+    """Are 1 - x^2 taken at the input, the local derivative alone and a sign slip each named,
+    and the right dx, written as dout / cosh(x)^2, not?"""
+    assert named("tanh_backward", {"x": ACT_X, "dout": ACT_DOUT}, dx) == expected
+
+
+def test_a_tanh_that_overflows_is_named_from_its_warning():
+    """Is an overflow warning named tanh-overflow for both passes, and a nan without one not?"""
+    x = np.array([[-1e4, 0.5, 1e4]])
+    nan_out = np.array([[np.nan, np.tanh(0.5), np.nan]])
+    assert named("tanh_forward", {"x": x}, nan_out, [OVERFLOW]) == "tanh-overflow"
+    assert named("tanh_forward", {"x": x}, nan_out) is None
+    dx = np.array([[np.nan, 0.0, np.nan]])
+    inputs = {"x": x, "dout": np.ones((1, 3))}
+    assert named("tanh_backward", inputs, dx, [OVERFLOW]) == "tanh-overflow"
+    assert named("tanh_backward", inputs, activations.tanh_backward(
+        np.ones((1, 3)), activations.tanh_forward(x)[1])) is None
+
+
+# -- softmax: the axis, the stable trick, the labels ----------------------------------------
+
+SQUARE_Z = np.array([[1.0, 2.0, 3.0], [1.0, -1.0, 0.0], [0.5, 2.5, -2.0]])
+SQUARE_Y = np.array([2, 1, 1])
+TALL_Z = np.array([[1.0, 2.0, 3.0], [1.0, -1.0, 0.0], [0.5, 2.5, -2.0], [-3.0, 0.0, 1.0]])
+TALL_Y = np.array([2, 1, 1, 0])
+
+
+def student_softmax(z, *, axis=1, keepdims=True, shift="row"):
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        top = {"row": np.max(z, axis=axis, keepdims=keepdims), "batch": np.max(z),
+               "none": 0.0}[shift]
+        e = np.exp(z - top)
+        return e / np.sum(e, axis=axis, keepdims=keepdims)
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"axis": 0}, "softmax-wrong-axis"),
+    ({"axis": None}, "softmax-wrong-axis"),
+    ({"keepdims": False}, "softmax-broadcast-keepdims"),
+    ({}, None),
+])
+def test_softmax_mistakes_are_named(kind, expected):
+    """On a square batch, are a softmax normalised down the columns or over the whole batch,
+    and one whose row reductions lost their axis, each named, and the right one not?"""
+    assert named("softmax", {"z": SQUARE_Z}, student_softmax(SQUARE_Z, **kind)) == expected
+
+
+def test_softmax_overflow_and_a_batch_wide_maximum_are_named_from_their_warnings():
+    """At logits of 1e4 in rows far apart, is exp without a shift named an overflow, and one
+    maximum for the whole batch (rows 0 / 0, an invalid-value warning) named global-max?"""
+    z = np.array([[1e4, 0.0, -1e4], [-1e4, -9999.0, -9998.0]])
+    overflowed = student_softmax(z, shift="none")
+    assert named("softmax", {"z": z}, overflowed, [OVERFLOW]) == "softmax-overflow"
+    emptied = student_softmax(z, shift="batch")
+    assert np.isnan(emptied[1]).all()
+    invalid = ["RuntimeWarning: invalid value encountered in divide"]
+    assert named("softmax", {"z": z}, emptied, invalid) == "softmax-global-max"
+    # Rows that lie close together: a batch-wide maximum empties none, and a NaN there
+    # comes from elsewhere.
+    assert named("softmax", {"z": SQUARE_Z}, np.full((3, 3), np.nan), invalid) is None
+
+
+def student_loss(y, z, *, reduce=np.mean, sign=-1.0, rows="own", axis=1, log_of_p=False):
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if log_of_p:
+            log_p = np.log(student_softmax(z, axis=axis))
+        else:
+            shifted = z - np.max(z, axis=axis, keepdims=True)
+            log_p = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    picked = log_p[np.arange(len(y)), y] if rows == "own" else log_p[:, y]
+    return float(sign * reduce(picked))
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"reduce": np.sum}, "softmax-ce-loss-sum"),
+    ({"sign": 1.0}, "softmax-ce-loss-sign"),
+    ({"rows": "every"}, "softmax-ce-label-indexing"),
+    ({"axis": 0}, "softmax-wrong-axis"),
+    ({"log_of_p": True}, None),
+    ({}, None),
+])
+def test_softmax_ce_loss_mistakes_are_named(kind, expected):
+    """Are the summed loss, a lost minus sign, every row read at every label and a softmax
+    down the columns each named, and the right loss, through log p or log-sum-exp, not?"""
+    inputs = {"y": TALL_Y, "logits": TALL_Z}
+    assert named("softmax_ce_loss", inputs, student_loss(TALL_Y, TALL_Z, **kind)) == expected
+
+
+def test_a_log_of_zero_in_the_loss_is_named_from_its_warning():
+    """Is an infinite loss that warned of log(0) named log-of-zero, and one that overflowed
+    named an overflow instead?"""
+    y, z = np.array([2, 0]), np.array([[1e4, 0.0, -1e4], [3.0, -2.0, 0.5]])
+    loss = student_loss(y, z, log_of_p=True)
+    assert loss == np.inf
+    log_zero = ["RuntimeWarning: divide by zero encountered in log"]
+    assert named("softmax_ce_loss", {"y": y, "logits": z}, loss, log_zero) == \
+        "softmax-ce-log-of-zero"
+    assert named("softmax_ce_loss", {"y": y, "logits": z}, loss,
+                 log_zero + [OVERFLOW]) == "softmax-overflow"
+
+
+def student_ce_grad(y, z, *, mean=True, sign=1.0, onehot="own", diagonal=False,
+                    softmax_of=student_softmax):
+    p = softmax_of(z)
+    n = len(y)
+    if diagonal:
+        dz = np.zeros_like(p)
+        dz[np.arange(n), y] = p[np.arange(n), y] - 1.0
+    elif onehot == "own":
+        dz = p.copy()
+        dz[np.arange(n), y] -= 1.0
+    elif onehot == "every":
+        dz = p.copy()
+        dz[:, y] -= 1.0
+    elif onehot == "values":
+        dz = p - y[:, None]
+    else:
+        dz = p
+    return sign * dz / (n if mean else 1)
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"mean": False}, "softmax-grad-missing-mean"),
+    ({"sign": -1.0}, "softmax-grad-sign"),
+    ({"onehot": None}, "softmax-grad-no-onehot"),
+    ({"onehot": None, "mean": False}, "softmax-grad-no-onehot"),
+    ({"diagonal": True}, "softmax-grad-diagonal-only"),
+    ({"onehot": "values"}, "softmax-grad-labels-as-values"),
+    ({"onehot": "every"}, "softmax-ce-label-indexing"),
+    ({"softmax_of": lambda z: student_softmax(z, axis=0)}, "softmax-wrong-axis"),
+    ({"softmax_of": lambda z: student_softmax(z, keepdims=False)},
+     "softmax-broadcast-keepdims"),
+    ({}, None),
+])
+def test_softmax_ce_grad_mistakes_are_named(kind, expected):
+    """On a square batch, is each mistake of dL/dz (no 1/N, the sign, the one-hot dropped,
+    the diagonal only, labels as values, every row's labels, a softmax down the columns or
+    with unkept row reductions) named, and the right gradient not?"""
+    inputs = {"y": SQUARE_Y, "logits": SQUARE_Z}
+    assert named("softmax_ce_grad", inputs, student_ce_grad(SQUARE_Y, SQUARE_Z, **kind)) == \
+        expected
+
+
+def test_a_softmax_grad_n_times_too_large_is_not_named_at_n_1():
+    """With one sample, the gradient of the sum is the gradient of the mean: is it unnamed?"""
+    y, z = np.array([1]), np.array([[0.3, -1.0, 2.0]])
+    assert named("softmax_ce_grad", {"y": y, "logits": z},
+                 student_ce_grad(y, z, mean=False)) is None
+
+
+# -- mlp: the affine layer, the initialisation, the network, training, predict ----------------
+
+
+def affine_inputs(n=5, d=3, m=2):
+    return {"x": RNG.normal(size=(n, d)), "W": RNG.normal(size=(d, m)),
+            "b": RNG.normal(size=m), "dout": RNG.normal(size=(n, m))}
+
+
+def student_affine_backward(inputs, *, summed=True, transposed=False, averaged=False):
+    x, W, dout = inputs["x"], inputs["W"], inputs["dout"]
+    scale = len(x) if averaged else 1
+    dW = (dout.T @ x) if transposed else (x.T @ dout)
+    db = dout.sum(axis=0) if summed else dout
+    return dout @ W.T, dW / scale, db / scale
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"summed": False}, "affine-db-not-summed"),
+    ({"transposed": True}, "affine-dW-transposed"),
+    ({"averaged": True}, "affine-grads-averaged"),
+    ({}, None),
+])
+def test_affine_backward_mistakes_are_named(kind, expected):
+    """Are db per sample, dW transposed and gradients averaged over the batch each named,
+    and the right ones not, as a tuple or a list?"""
+    inputs = affine_inputs()
+    output = student_affine_backward(inputs, **kind)
+    assert named("affine_backward", inputs, output) == expected
+    assert named("affine_backward", inputs, list(output)) == expected
+
+
+def student_init(layer_sizes, seed, *, scale=lambda n_in, n_out: np.sqrt(1.0 / n_in),
+                 transposed=False, fresh=False):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for layer in range(1, len(layer_sizes)):
+        n_in, n_out = layer_sizes[layer - 1], layer_sizes[layer]
+        if fresh:
+            rng = np.random.default_rng(seed)
+        draw = rng.standard_normal((n_out, n_in)).T if transposed else \
+            rng.standard_normal((n_in, n_out))
+        params[f"W{layer}"] = draw * scale(n_in, n_out)
+        params[f"b{layer}"] = np.zeros(n_out)
+    return params
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"scale": lambda n_in, n_out: 1.0}, "mlp-init-unscaled"),
+    ({"scale": lambda n_in, n_out: 1.0 / n_in}, "mlp-init-wrong-scale"),
+    ({"scale": lambda n_in, n_out: np.sqrt(1.0 / n_out)}, "mlp-init-wrong-scale"),
+    ({"scale": lambda n_in, n_out: np.sqrt(2.0 / n_in)}, "mlp-init-wrong-scale"),
+    ({"transposed": True}, "mlp-init-transposed-draw"),
+    ({"fresh": True}, "mlp-init-generator-per-layer"),
+    ({}, None),
+])
+def test_init_mlp_mistakes_are_named(kind, expected):
+    """Are unscaled weights, a wrong scale (a variance, fan-out, He's factor 2), a transposed
+    draw and one generator per layer each named, and the recipe not?"""
+    inputs = {"layer_sizes": [3, 5, 4, 2], "seed": 7}
+    assert named("init_mlp", inputs, student_init([3, 5, 4, 2], 7, **kind)) == expected
+
+
+def test_a_generator_per_layer_is_not_named_for_one_layer():
+    """With a single layer, one generator per layer is the recipe: is it left unnamed?"""
+    inputs = {"layer_sizes": [3, 2], "seed": 4}
+    assert named("init_mlp", inputs, student_init([3, 2], 4, fresh=True)) is None
+
+
+def network_inputs(n=6, sizes=(3, 4, 4, 3)):
+    params = {}
+    for layer in range(1, len(sizes)):
+        params[f"W{layer}"] = RNG.normal(scale=1 / np.sqrt(sizes[layer - 1]),
+                                         size=(sizes[layer - 1], sizes[layer]))
+        params[f"b{layer}"] = RNG.normal(scale=0.5, size=sizes[layer])
+    X = RNG.normal(size=(n, sizes[0]))
+    y = RNG.integers(0, sizes[-1], size=n)
+    return params, X, y
+
+
+def student_network(params, X, *, hidden=np.tanh, top=lambda z: z):
+    n_layers = len(params) // 2
+    activations_ = [X]
+    for layer in range(1, n_layers):
+        activations_.append(hidden(activations_[-1] @ params[f"W{layer}"] + params[f"b{layer}"]))
+    return top(activations_[-1] @ params[f"W{n_layers}"] + params[f"b{n_layers}"]), activations_
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"top": np.tanh}, "mlp-tanh-on-logits"),
+    ({"hidden": lambda z: np.maximum(z, 0.0)}, "mlp-relu-hidden"),
+    ({}, None),
+])
+def test_mlp_forward_mistakes_are_named(kind, expected):
+    """Are a tanh on the logits and ReLU hidden layers each named, whatever the cache, and the
+    right logits not?"""
+    params, X, _ = network_inputs()
+    logits, _ = student_network(params, X, **kind)
+    assert named("mlp_forward", {"params": params, "X": X}, (logits, "a cache")) == expected
+
+
+def student_mlp_backward(params, X, y, *, through_tanh=True, summed=True, transposed=False,
+                         scale=1.0):
+    logits, acts = student_network(params, X)
+    dz = softmax.softmax_ce_grad(y, logits) * scale
+    grads = {}
+    for layer in range(len(params) // 2, 0, -1):
+        below = acts[layer - 1]
+        grads[f"W{layer}"] = dz.T @ below if transposed else below.T @ dz
+        grads[f"b{layer}"] = dz.sum(axis=0) if summed else dz
+        da = dz @ params[f"W{layer}"].T
+        dz = da * (1.0 - below ** 2) if through_tanh else da
+    return softmax.softmax_ce_loss(y, logits), grads
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"through_tanh": False}, "mlp-backward-skips-tanh"),
+    ({"summed": False}, "affine-db-not-summed"),
+    ({"transposed": True}, "affine-dW-transposed"),
+    ({"scale": 6.0}, "mlp-grads-of-sum"),
+    ({}, None),
+])
+def test_mlp_backward_mistakes_are_named(kind, expected):
+    """Are a gradient that skips the tanh, unsummed bias gradients, transposed weight
+    gradients and the gradients of the summed loss each named, and the right ones not?"""
+    params, X, y = network_inputs(n=6)
+    inputs = {"params": params, "X": X, "y": y}
+    assert named("mlp_backward", inputs, student_mlp_backward(params, X, y, **kind)) == expected
+
+
+def test_a_network_of_one_layer_has_no_tanh_to_skip():
+    """With L = 1 there is no hidden layer: is the right backward pass left unnamed?"""
+    params, X, y = network_inputs(sizes=(3, 4))
+    inputs = {"params": params, "X": X, "y": y}
+    output = student_mlp_backward(params, X, y, through_tanh=False)
+    assert named("mlp_backward", inputs, output) is None
+
+
+def student_train_mlp(params, X, y, lr, epochs, *, sign=-1.0, scale=True, after=False):
+    losses = []
+    for _ in range(epochs):
+        loss, grads = student_mlp_backward(params, X, y)
+        if not after:
+            losses.append(loss)
+        params = {k: v + sign * (lr if scale else 1.0) * grads[k] for k, v in params.items()}
+        if after:
+            losses.append(softmax.softmax_ce_loss(y, student_network(params, X)[0]))
+    return params, losses
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ({"sign": +1.0}, "mlp-train-ascent"),
+    ({"scale": False}, "mlp-train-lr-not-applied"),
+    ({"after": True}, "mlp-train-loss-after-step"),
+    ({}, None),
+])
+def test_train_mlp_mistakes_are_named(kind, expected):
+    """Are a climbing update, an update that ignores lr and losses recorded after the step
+    each named, and the right loop not, its losses an array or a list alike?"""
+    params, X, y = network_inputs()
+    inputs = {"params": params, "X": X, "y": y, "lr": 0.3, "epochs": 4}
+    trained, losses = student_train_mlp(params, X, y, 0.3, 4, **kind)
+    assert named("train_mlp", inputs, (trained, np.array(losses))) == expected
+
+
+def test_train_mlp_is_judged_with_its_own_defaults():
+    """Called without lr and epochs, is a loop that ignores lr named, run with train_mlp's
+    defaults (0.5, 1000)?"""
+    params, X, y = network_inputs(n=4, sizes=(2, 3, 2))
+    trained, losses = student_train_mlp(params, X, y, 0.5, 1000, scale=False)
+    assert named("train_mlp", {"params": params, "X": X, "y": y},
+                 (trained, np.array(losses))) == "mlp-train-lr-not-applied"
+
+
+def test_predict_mistakes_are_named_from_the_output():
+    """Are the scores returned as they are and an argmax down the columns each named, the
+    right labels (int64 or int32) not, and an argmax down the columns of a square batch,
+    whose shape gives nothing away, not either?"""
+    params, X, _ = network_inputs(n=6)  # 3 classes
+    logits, _ = student_network(params, X)
+    inputs = {"params": params, "X": X}
+    assert named("predict", inputs, logits) == "mlp-predict-scores"
+    assert named("predict", inputs, np.argmax(logits, axis=0)) == "mlp-predict-argmax-axis"
+    assert named("predict", inputs, mlp.predict(params, X)) is None
+    assert named("predict", inputs, np.argmax(logits, axis=1).astype(np.int32)) is None
+    square = X[:3]
+    assert named("predict", {"params": params, "X": square},
+                 np.argmax(student_network(params, square)[0], axis=0)) is None
+
+
 # -- tolerance, the reference absent, unknown functions -------------------------------------
 
 
@@ -367,6 +755,9 @@ def test_the_reference_functions_are_found_in_their_solution_modules():
     assert misconceptions.REF.mse_grad is mse.mse_grad
     assert misconceptions.REF.graph_forward is chain_rule.graph_forward
     assert misconceptions.REF.train is training.train
+    assert misconceptions.REF.tanh_forward is activations.tanh_forward
+    assert misconceptions.REF.softmax_ce_grad is softmax.softmax_ce_grad
+    assert misconceptions.REF.mlp_backward is mlp.mlp_backward
 
 
 def test_inputs_that_do_not_fit_and_unknown_functions_name_nothing():
@@ -387,5 +778,9 @@ def test_a_when_test_that_raises_names_nothing():
 def test_every_catalogued_function_has_a_test_here():
     """Is every function with catalogued mistakes exercised by a hand-made mistake above?"""
     covered = {"sigmoid", "sigmoid_grad", "mse_grad", "bce_grad", "bce_loss", "dense_backward",
-               "graph_backward", "train", "sgd_step", "forward", "backward"}
-    assert {entry.function for entry in CATALOGUE} == covered
+               "graph_backward", "train", "sgd_step", "forward", "backward",
+               "relu_backward", "tanh_forward", "tanh_backward",
+               "softmax", "softmax_ce_loss", "softmax_ce_grad",
+               "affine_backward", "init_mlp", "mlp_forward", "mlp_backward", "train_mlp",
+               "predict"}
+    assert {entry.function for entry in catalogue()} == covered

@@ -20,12 +20,17 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.contract import EXERCISE_NAMES, EXERCISES, MAX_SCORE
+from grader import contract
 from grader.course import notebook_runtime, notebooks
 from grader.course.stubs import clear_solutions
 from grader.grading.module_source import notebook_source
 from grader.sandbox.limits import Limits
 from tests.conftest import ROOT, reference_sources
+
+# The course's first assignment: what grading grades by default.
+EXERCISES = contract.exercises("backprop")
+EXERCISE_NAMES = contract.exercise_names("backprop")
+MAX_SCORE = contract.max_score("backprop")
 
 POINTS = {e.name: e.points for e in EXERCISES}
 ASSIGNMENT = "backprop"
@@ -217,7 +222,7 @@ def test_autotests_are_collected_as_the_grader_collects_them():
     code = pytest_module.main([*runner.pytest_args(runner.Options()), "--collect-only"],
                               plugins=[Collect()])
     assert code == 0
-    ours = [(t.nodeid, t.points, t.hidden) for name in EXERCISE_NAMES
+    ours = [(t.nodeid, t.points, t.hidden) for name in contract.exercise_names()
             for t in notebook_runtime.collect(name)]
     assert sorted(ours) == sorted(Collect.items)
 
@@ -225,7 +230,8 @@ def test_autotests_are_collected_as_the_grader_collects_them():
 def test_an_existing_nbgrader_config_is_kept(tmp_path):
     """Is a course's own nbgrader_config.py left alone, and a minimal one written otherwise?"""
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n# ours\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["nbgrader", str(tmp_path), "--assignment", "week3"])
+    result = CliRunner().invoke(main, ["nbgrader", str(tmp_path), "--assignment", "backprop",
+                                       "--name", "week3"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "nbgrader_config.py").read_text(encoding="utf-8").endswith("# ours\n")
     assert len(list((tmp_path / "source" / "week3").glob("*.ipynb"))) == len(EXERCISES)
@@ -420,3 +426,41 @@ def test_feedback_is_generated_with_the_messages_and_hints(course):
     page = (feedback / "mse.html").read_text(encoding="utf-8")
     assert "test_mse_grad_matches_reference (hidden test): failed, 0/3 points" in page
     assert "factor 2" in page
+
+
+@pytest.mark.slow
+def test_the_second_assignment_builds_on_sibling_notebooks(tmp_path):
+    """Does nbgrader grade the networks assignment, whose mlp notebook uses the student's
+    own softmax and activations notebooks: full marks for the reference, 0 for the
+    release, and the same scores from ``grader grade``?"""
+    pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install '.[test]')")
+    second = contract.assignments()[1]
+    root = tmp_path / "course"
+    result = CliRunner().invoke(main, ["nbgrader", str(root), "--assignment", second])
+    assert result.exit_code == 0, result.output
+    run_nbgrader(root, "generate_assignment", second, "--force")
+    for student in ("alice", "bob"):
+        folder = root / "submitted" / student / second
+        folder.mkdir(parents=True)
+        for released in sorted((root / "release" / second).glob("*.ipynb")):
+            notebook = json.loads(released.read_text(encoding="utf-8"))
+            if student == "alice":
+                answer = notebooks.with_sibling_imports(reference_answer(released.stem))
+                notebook["cells"][answer_index(notebook)]["source"] = answer
+            (folder / released.name).write_text(json.dumps(notebook), encoding="utf-8")
+    run_nbgrader(root, "autograde", second, "--force")
+    from nbgrader.api import Gradebook
+
+    names = contract.exercise_names(second)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as book:
+        scores = {student: {name: book.find_submission_notebook(name, second, student).score
+                            for name in names} for student in ("alice", "bob")}
+    points = {e.name: float(e.points) for e in contract.exercises(second)}
+    assert scores == {"alice": points, "bob": {name: 0.0 for name in names}}
+    out = tmp_path / "reports"
+    graded = CliRunner().invoke(main, ["grade", str(root / "submitted"), "--out", str(out),
+                                       "--assignment", second])
+    assert graded.exit_code == 0, graded.output
+    for student in ("alice", "bob"):
+        report = json.loads((out / f"{student}.json").read_text(encoding="utf-8"))
+        assert {e["name"]: e["score"] for e in report["exercises"]} == scores[student]

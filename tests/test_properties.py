@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.contract import EXERCISES
+from grader import contract
 from grader.course.notebook_runtime import collect, run_test
 from grader.grading.memo import memoized
 from grader.grading.runner import grader_info
@@ -43,6 +43,8 @@ from grader.reports.results import (
     SubmissionReport,
 )
 from grader.sandbox.wire import MAX_DEPTH, WireError, decode, encode
+
+EXERCISES = contract.exercises()
 
 FUNCTIONS = [(exercise.name, function) for exercise in EXERCISES for function in exercise.functions]
 FUNCTION_IDS = [function.name for _, function in FUNCTIONS]
@@ -593,13 +595,15 @@ def check_verdicts(exercise: str, graded) -> dict:
     return dumped(report_of({exercise: [result for _, result, _ in graded]}))
 
 
-# Examples per function, for about 30 s for the whole file on 2 busy cores. An example
-# runs every autotest of the exercise: 3-6 ms, 10-15 ms for the training exercise, and
-# about 65 ms for forward, whose wrong y_pred makes the training test diagnose train
-# against four training runs of the reference.
+# Examples per function, for about 45 s for the whole file on 2 busy cores. An example
+# runs every autotest of the exercise: 3-6 ms, 10-15 ms for the training exercise, about
+# 65 ms for forward, whose wrong y_pred makes the training test diagnose train against
+# four training runs of the reference, and 20-25 ms for the mlp exercise's 13 tests.
 DEFAULT_EXAMPLES = 200
 EXAMPLES_PER_FUNCTION = {"forward": 40, "init_params": 150, "backward": 150, "sgd_step": 150,
-                         "train": 150}
+                         "train": 150, "affine_forward": 100, "affine_backward": 100,
+                         "init_mlp": 100, "mlp_forward": 100, "mlp_backward": 100,
+                         "train_mlp": 100, "predict": 100}
 
 SETTINGS = {"deadline": None, "database": None,
             "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -646,6 +650,11 @@ def _is_float64_array(value) -> bool:
     return type(value) is np.ndarray and value.dtype == np.float64 and value.ndim > 0
 
 
+def _is_labels(value) -> bool:
+    """An integer array: predict's class labels."""
+    return type(value) is np.ndarray and value.dtype.kind in "iu" and value.ndim > 0
+
+
 def _numbers(value, leaf):
     """``value`` with ``leaf`` applied to every array and float inside lists, tuples, dicts."""
     if type(value) in (list, tuple):
@@ -684,9 +693,13 @@ def _missing_key(value):
 
 FORMS = {
     # Right values, wrong form: these must fail, and no known mistake may be named, since
-    # the diagnosis applies only to outputs whose type, dtype and shape are right.
-    "float32": lambda v: _numbers(v, lambda a: a.astype(np.float32) if _is_float64_array(a) else a),
-    "list": lambda v: _numbers(v, lambda a: a.tolist() if _is_float64_array(a) else a),
+    # the diagnosis applies only to outputs whose type, dtype and shape are right. Integer
+    # labels in float32 or float64, or as a list, are the right classes in the wrong form.
+    "float32": lambda v: _numbers(v, lambda a: a.astype(np.float32)
+                                  if _is_float64_array(a) or _is_labels(a) else a),
+    "float64": lambda v: _numbers(v, lambda a: a.astype(np.float64) if _is_labels(a) else a),
+    "list": lambda v: _numbers(v, lambda a: a.tolist()
+                               if _is_float64_array(a) or _is_labels(a) else a),
     "short-tuple": _short_tuple,
     "long-tuple": _long_tuple,
     "missing-key": _missing_key,
@@ -694,14 +707,21 @@ FORMS = {
     "nan": lambda v: _numbers(v, _non_finite([math.nan])),
     "inf": lambda v: _numbers(v, _non_finite([math.inf, -math.inf])),
 }
-WRONG_FORMS = ("float32", "list", "short-tuple", "long-tuple", "missing-key")
+WRONG_FORMS = ("float32", "float64", "list", "short-tuple", "long-tuple", "missing-key")
 
 # What each function returns, by the contract: where each form applies.
-RETURNS_TUPLE = ("dense_forward", "dense_backward", "logistic_regression_grad", "forward", "train")
-RETURNS_DICT = ("graph_forward", "graph_backward", "init_params", "backward", "sgd_step", "train")
-RETURNS_FLOAT = ("mse_loss", "bce_loss")
-# Positions where a list is as good as an array: train's losses "(a list of floats is fine)".
-LIST_IS_FINE = {"train": (1,)}
+RETURNS_TUPLE = ("dense_forward", "dense_backward", "logistic_regression_grad", "forward", "train",
+                 "relu_forward", "tanh_forward", "affine_forward", "affine_backward",
+                 "mlp_forward", "mlp_backward", "train_mlp")
+RETURNS_DICT = ("graph_forward", "graph_backward", "init_params", "backward", "sgd_step", "train",
+                "init_mlp", "mlp_backward", "train_mlp")
+RETURNS_FLOAT = ("mse_loss", "bce_loss", "softmax_ce_loss")
+# Integer class labels: no float array to make float32 or non-finite, but the labels
+# themselves in float32 or float64, or as a list, are a wrong form.
+RETURNS_LABELS = ("predict",)
+# Positions where a list is as good as an array: the losses of train and train_mlp
+# "(a list of floats is fine)".
+LIST_IS_FINE = {"train": (1,), "train_mlp": (1,)}
 
 
 def _applies(function: str, form: str) -> bool:
@@ -709,10 +729,15 @@ def _applies(function: str, form: str) -> bool:
         return function in RETURNS_TUPLE
     if form == "missing-key":
         return function in RETURNS_DICT
+    if form == "float64":
+        return function in RETURNS_LABELS
     if form in ("float32", "list"):
         # A float result has no float32 form to test: np.float32(x) crosses the wire as a
         # Python float, and its 7 digits pass rtol 1e-6, as the contract allows.
         return function not in RETURNS_FLOAT
+    if form in ("nan", "inf"):
+        # An integer array holds no NaN or inf: labels have no non-finite right form.
+        return function not in RETURNS_LABELS
     return True
 
 
@@ -810,8 +835,8 @@ def test_the_right_answer_in_the_wrong_form_fails_plainly(exercise, function, fo
             continue
         if form in WRONG_FORMS:
             assert result.misconception is None, (name, result.misconception, result.message)
-        if form == "float32":
-            assert "dtype" in result.message and "float32" in result.message, (name, result.message)
+        if form in ("float32", "float64"):
+            assert "dtype" in result.message and form in result.message, (name, result.message)
         if form == "list":
             assert "list" in result.message, (name, result.message)
     if form in ("nan", "inf"):
@@ -824,10 +849,20 @@ NUMBERS = st.one_of(st.floats(), st.sampled_from(SPECIAL_FLOATS),
                     st.sampled_from([-1.0, 2.0, 0.5, 1.0 + 1e-7, 1e-300, 1e300, 4.0, 0.25]))
 
 
+def _label(number: float) -> int:
+    """A pool number as a label of any int64 value: NaN as 0, the rest cut to +-2**62."""
+    return 0 if math.isnan(number) else int(max(-(2.0 ** 62), min(2.0 ** 62, number)))
+
+
 def _filled(mode: str, pool: list[float]):
     """An array or float of the reference's answer, its numbers replaced by ``pool`` (cycled),
-    or multiplied by it, or shifted by it."""
+    or multiplied by it, or shifted by it; integer labels (predict's) stay int64, with the
+    pool's numbers as integers (``_label``)."""
     def leaf(value):
+        if _is_labels(value):
+            numbers = np.resize(np.array([_label(x) for x in pool], dtype=np.int64), value.shape)
+            labels = value.astype(np.int64)
+            return {"replace": numbers, "scale": labels * numbers, "shift": labels + numbers}[mode]
         if type(value) is np.ndarray and value.dtype == np.float64:
             numbers = np.resize(np.array(pool), value.shape)
         elif type(value) in (float, np.float64):

@@ -288,3 +288,23 @@ def test_public_source_refuses_a_hidden_marker_it_cannot_cut():
 
     with pytest.raises(ReleaseError, match="pytestmark"):
         public_source("import pytest\npytestmark = pytest.mark.hidden\n\ndef test_x():\n    pass\n")
+
+
+def test_the_bundle_holds_no_mistake_variant_and_no_answer(bundle):
+    """Are the mistakes' variants, the ANSWERS tables and the helpers only they use (whose
+    code is the backward pass itself) cut, while each mistake's id and hint stay?"""
+    from grader.grading.misconceptions import catalogue
+
+    texts = {p: p.read_text(encoding="utf-8") for p in bundle.rglob("*.py")}
+    for path, text in texts.items():
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword):
+                assert node.arg != "variants", path
+            if isinstance(node, (ast.FunctionDef, ast.Name)):
+                name = node.name if isinstance(node, ast.FunctionDef) else node.id
+                assert name not in ("ANSWERS", "_dense_variant", "_train_variant",
+                                    "_graph_backward_variant"), (path, name)
+    shipped = "".join(texts.values())
+    for mistake in catalogue():
+        assert f'"{mistake.id}"' in shipped, mistake.id

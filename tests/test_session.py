@@ -5,11 +5,18 @@ runs the notebook's functions in nbgrader's kernel. The autotests cannot tell th
 they have the protocol's members, mypy accepts either as a ``Session``, and the same
 student functions give the same values, statuses, messages, output and warnings
 through either.
+
+The notebooks are those ``grader nbgrader`` writes, each answer cell run in a kernel of
+its own, in the folder that holds them all: an exercise built on a sibling (mlp.py's
+``from .activations import ...``) gets, in a notebook, the answers of the sibling's
+notebook beside it (``notebook_runtime.sibling``), as the worker gets the submission's
+sibling module.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from pathlib import Path
 
@@ -17,7 +24,9 @@ import numpy as np
 import pytest
 
 import solutions
-from grader.contract import EXERCISE_NAMES, EXERCISES, exercise_of
+from grader import contract
+from grader.contract import exercise_of
+from grader.course import notebooks
 from grader.course.notebook_runtime import NotebookSession
 from grader.grading import submission as loader
 from grader.grading.student import Opaque, Session, Student, StudentFailure, StudentSession
@@ -25,6 +34,10 @@ from grader.grading.submission import Submission
 from grader.sandbox.client import Reply
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import Limits
+from solutions import mlp
+
+EXERCISES = contract.exercises()
+EXERCISE_NAMES = contract.exercise_names()
 
 SOLUTIONS = Path(solutions.__file__).resolve().parent
 LIMITS = Limits(wall_seconds=10.0, cpu_seconds=10.0)
@@ -47,6 +60,21 @@ def in_kernel(source: str) -> dict:
     scope: dict = {"__name__": "__main__"}
     exec(compile(source, "<answer cell>", "exec"), scope)
     return scope
+
+
+def write_notebooks(sources: dict[str, str], folder: Path) -> dict[str, str]:
+    """The notebook of each exercise, made from ``sources`` as ``grader nbgrader`` makes it
+    and written to ``folder``, as a student's notebooks sit together; its answer cell's code
+    by exercise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    answers = {}
+    for name, source in sources.items():
+        data = notebooks.notebook(contract.exercise(name), source)
+        (folder / f"{name}.ipynb").write_text(json.dumps(data), encoding="utf-8")
+        [answer] = [cell for cell in data["cells"]
+                    if cell["metadata"]["nbgrader"]["grade_id"] == f"{name}_answer"]
+        answers[name] = "".join(answer["source"])
+    return answers
 
 
 # -- the shape of the protocol ------------------------------------------------------------
@@ -98,8 +126,13 @@ def test_mypy_takes_both_sessions_for_a_session():
     (not_a_session)?"""
     api = pytest.importorskip("mypy.api")
     root = Path(__file__).resolve().parent.parent
+    # Only this file's errors: the modules it imports are followed for their types, but
+    # their own checks are the project's mypy run (whose config does not warn of unused
+    # ignores: here it would flag the ones in grader/sandbox/inside/serve.py's unannotated
+    # ExampleRunner.run, which mypy does not check).
     out, err, status = api.run(["--config-file", str(root / "pyproject.toml"),
-                                "--warn-unused-ignores", str(Path(__file__).resolve())])
+                                "--warn-unused-ignores", "--follow-imports=silent",
+                                str(Path(__file__).resolve())])
     assert (status, err) == (0, ""), out
 
 
@@ -124,16 +157,28 @@ def graph_forward(x):
 
 del graph_backward
 ''',
+    "activations": '''
+def tanh_backward(dout, cache):
+    print("local derivative only")
+    return 1.0 - cache ** 2
+''',
 }
+
+
+def script_data() -> tuple:
+    """The arrays the script calls with: x, W, b, y, X."""
+    rng = np.random.default_rng(7)
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    return x, W, b, np.array([1.0, 0.0, 1.0, 1.0]), rng.normal(size=(4, 2))
+
+
+CLASSES = np.array([0, 1, 1, 0])  # mlp's labels, for the script's X
 
 
 def script(call) -> dict[str, tuple]:
     """Each function of the contract called once, caches passed back: its outcome by name.
     ``call(function, *args)`` is an outcome: ("value", value, ...) or (status, ...)."""
-    rng = np.random.default_rng(7)
-    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
-    y = np.array([1.0, 0.0, 1.0, 1.0])
-    X = rng.normal(size=(4, 2))
+    x, W, b, y, X = script_data()
     calls: list[tuple] = [
         ("sigmoid", np.array([-800.0, -1.0, 0.0, 2.5, 800.0])),
         ("sigmoid_grad", np.array([-3.0, 0.0, 3.0])),
@@ -147,6 +192,19 @@ def script(call) -> dict[str, tuple]:
         ("dense_forward", x, W, b),
         ("init_params", 2, 3, 0),
     ]
+    # The networks assignment: huge logits, ReLU's kink, tanh past exp's overflow.
+    z = np.array([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]])
+    labels = np.array([0, 2])
+    act_x = np.array([[-800.0, -0.5, 0.0, 0.5, 1e4]])
+    calls += [
+        ("softmax", z),
+        ("softmax_ce_loss", labels, z),
+        ("softmax_ce_grad", labels, z),
+        ("relu_forward", act_x),
+        ("tanh_forward", act_x),
+        ("affine_forward", x, W, b),
+        ("init_mlp", [2, 3, 2], 0),
+    ]
     outcomes = {function: call(function, *args) for function, *args in calls}
     _, (_, dense_cache), *_ = outcomes["dense_forward"]
     outcomes["dense_backward"] = call("dense_backward", np.ones((4, 2)), dense_cache)
@@ -157,6 +215,19 @@ def script(call) -> dict[str, tuple]:
     _, grads, *_ = outcomes["backward"]
     outcomes["sgd_step"] = call("sgd_step", params, grads, 0.1)
     outcomes["train"] = call("train", params, X, y, 0.5, 5)
+    dout = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
+    for layer in ("relu", "tanh"):
+        _, (_, cache), *_ = outcomes[f"{layer}_forward"]
+        outcomes[f"{layer}_backward"] = call(f"{layer}_backward", dout, cache)
+    _, (_, affine_cache), *_ = outcomes["affine_forward"]
+    outcomes["affine_backward"] = call("affine_backward", np.ones((4, 2)), affine_cache)
+    # mlp runs on its siblings' tanh and softmax: the worker's modules, the notebooks' answers.
+    _, net, *_ = outcomes["init_mlp"]
+    outcomes["mlp_forward"] = call("mlp_forward", net, X)
+    _, (_, net_cache), *_ = outcomes["mlp_forward"]
+    outcomes["mlp_backward"] = call("mlp_backward", net, net_cache, CLASSES)
+    outcomes["train_mlp"] = call("train_mlp", net, X, CLASSES, 0.5, 5)
+    outcomes["predict"] = call("predict", net, X)
     return outcomes
 
 
@@ -189,10 +260,13 @@ def through_worker(sources: dict[str, str], make_submission) -> dict[str, tuple]
         session.close()
 
 
-def through_notebooks(sources: dict[str, str]) -> dict[str, tuple]:
-    """One notebook per exercise, as nbgrader runs them: each answer cell in its own kernel."""
-    sessions = {name: NotebookSession(in_kernel(source), LIMITS)
-                for name, source in sources.items()}
+def through_notebooks(sources: dict[str, str], folder: Path, monkeypatch) -> dict[str, tuple]:
+    """One notebook per exercise, as nbgrader runs them: each answer cell in its own kernel,
+    whose working folder is the notebooks' (where a sibling's notebook is looked for)."""
+    answers = write_notebooks(sources, folder)
+    monkeypatch.chdir(folder)
+    sessions = {name: NotebookSession(in_kernel(answer), LIMITS)
+                for name, answer in answers.items()}
 
     def student_of(function: str):
         session = sessions[exercise_of(function).name]
@@ -226,13 +300,14 @@ def assert_same(ours, theirs, where: str = "") -> None:
         assert ours == theirs, where
 
 
-def test_the_reference_gives_the_same_values_through_either_session(make_submission):
+def test_the_reference_gives_the_same_values_through_either_session(make_submission, tmp_path,
+                                                                   monkeypatch):
     """Do the reference solutions give the same values, caches as Opaques, through a worker
-    and in a notebook's kernel?"""
+    and in a notebook's kernel, mlp's on its siblings' layers too, silent at huge inputs?"""
     sources = reference_sources()
     worker = through_worker(sources, make_submission)
-    notebooks = through_notebooks(sources)
-    assert_same(worker, notebooks)
+    in_notebooks = through_notebooks(sources, tmp_path / "notebooks", monkeypatch)
+    assert_same(worker, in_notebooks)
     assert {name: outcome[0] for name, outcome in worker.items()} == {
         function.name: "value" for exercise in EXERCISES for function in exercise.functions}
     _, (_, cache), *_ = worker["dense_forward"]
@@ -240,17 +315,23 @@ def test_the_reference_gives_the_same_values_through_either_session(make_submiss
     _, loss, *_ = worker["mse_loss"]
     assert loss == pytest.approx(np.mean((np.array([1.0, 0.0, 1.0, 1.0])
                                           - np.array([0.9, 0.2, 0.4, 0.7])) ** 2))
+    for name, outcome in worker.items():  # huge logits and tanh past exp's overflow: silent
+        assert outcome[-2:] == ("", []), name
+    _, labels, *_ = worker["predict"]
+    assert labels.dtype == np.int64 and labels.shape == (4,)
 
 
-def test_failing_functions_fail_the_same_through_either_session(make_submission):
+def test_failing_functions_fail_the_same_through_either_session(make_submission, tmp_path,
+                                                               monkeypatch):
     """Does a function that raises, one that returns NaN, one that is not implemented and one
-    that is missing give the same status, message, output and warnings either way?"""
+    that is missing give the same status, message, output and warnings either way, and a
+    sibling's mistake (tanh_backward's) reach mlp the same way?"""
     sources = reference_sources()
     for name, definitions in BROKEN.items():
         sources[name] += "\n\n" + definitions
     worker = through_worker(sources, make_submission)
-    notebooks = through_notebooks(sources)
-    assert_same(worker, notebooks)
+    in_notebooks = through_notebooks(sources, tmp_path / "notebooks", monkeypatch)
+    assert_same(worker, in_notebooks)
     assert worker["mse_loss"] == ("error", "ValueError: shapes do not match", "ValueError",
                                   "about to fail\n", [])
     status, value, output, warned = worker["mse_grad"]
@@ -261,6 +342,24 @@ def test_failing_functions_fail_the_same_through_either_session(make_submission)
     assert worker["graph_backward"][:2] == ("missing",
                                             "chain_rule.py defines no function graph_backward")
     assert worker["sigmoid"][0] == worker["dense_backward"][0] == "value"
+    # tanh_backward prints and forgets the upstream gradient: mlp_backward, which is right
+    # itself, prints it too and returns other gradients than the reference's.
+    assert worker["tanh_backward"][-2] == "local derivative only\n"
+    assert worker["mlp_backward"][-2] == "local derivative only\n"
+    _, (_, grads), *_ = worker["mlp_backward"]
+    X, params = script_data()[-1], mlp.init_mlp([2, 3, 2], 0)
+    _, right = mlp.mlp_backward(params, mlp.mlp_forward(params, X)[1], CLASSES)
+    assert not np.allclose(grads["W1"], right["W1"]) and np.allclose(grads["W2"], right["W2"])
+
+
+def test_a_notebook_without_its_siblings_says_which_it_needs(tmp_path, monkeypatch):
+    """Does mlp's answer cell, in a kernel whose folder lacks activations.ipynb, fail with
+    an ImportError that names the notebook it needs?"""
+    sources = reference_sources()
+    answers = write_notebooks({"mlp": sources["mlp"]}, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImportError, match=r"activations\.ipynb"):
+        in_kernel(answers["mlp"])
 
 
 def test_a_cache_from_a_replaced_worker_is_refused(make_submission):

@@ -4,8 +4,8 @@ The solutions are the single source of the course: the stubs, the notebooks and 
 grader's expectations all come from them. These tests check that they reproduce the
 worked numbers of the notes, that every gradient agrees with central differences, that
 they keep the contract (names, shapes, float64, inputs left alone, no warnings at the
-extremes), that the default training run learns the gender table, and that the stubs
-in exercises/ are exactly what the generator makes from them.
+extremes), that the default training runs learn the gender table and the two moons,
+and that the stubs in exercises/ are exactly what the generator makes from them.
 """
 
 from __future__ import annotations
@@ -16,15 +16,29 @@ import doctest
 import importlib
 import inspect
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from exercises.provided import GENDER_X, GENDER_Y, NAMES
-from grader.contract import EXERCISE_NAMES, EXERCISES
+from exercises.provided import GENDER_X, GENDER_Y, NAMES, two_moons
+from grader import contract
 from grader.course import stubs
-from solutions import chain_rule, cross_entropy, dense, mse, sigmoid, training
+from solutions import (
+    activations,
+    chain_rule,
+    cross_entropy,
+    dense,
+    mlp,
+    mse,
+    sigmoid,
+    softmax,
+    training,
+)
+
+EXERCISES = contract.exercises()
+EXERCISE_NAMES = contract.exercise_names()
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = ROOT / "solutions"
@@ -211,6 +225,81 @@ def test_training_backward_matches_central_differences():
         assert_gradient(grads[key], numerical_gradient(loss, params[key]))
 
 
+def test_relu_backward_matches_central_differences_away_from_the_kink():
+    """Does relu_backward agree with central differences of sum(dout * relu(x)) at inputs
+    at least 0.1 from 0, and give 0 wherever x is exactly 0, whatever dout is there?"""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(3, 4, 2))
+    x[np.abs(x) < 0.1] = 0.5
+    dout = rng.normal(size=x.shape)
+    _, cache = activations.relu_forward(x)
+
+    def objective(v):
+        return float(np.sum(dout * activations.relu_forward(v)[0]))
+
+    assert_gradient(activations.relu_backward(dout, cache), numerical_gradient(objective, x))
+    x = np.array([[0.0, 1.0, -1.0, 0.0]])
+    _, cache = activations.relu_forward(x)
+    dx = activations.relu_backward(np.array([[5.0, 2.0, 3.0, -4.0]]), cache)
+    assert np.array_equal(dx, [[0.0, 2.0, 0.0, 0.0]])
+
+
+def test_tanh_backward_matches_central_differences():
+    """Does tanh_backward agree with central differences of sum(dout * tanh(x))?"""
+    rng = np.random.default_rng(9)
+    x, dout = rng.normal(scale=1.5, size=(4, 3)), rng.normal(size=(4, 3))
+    _, cache = activations.tanh_forward(x)
+
+    def objective(v):
+        return float(np.sum(dout * activations.tanh_forward(v)[0]))
+
+    assert_gradient(activations.tanh_backward(dout, cache), numerical_gradient(objective, x))
+
+
+def test_softmax_ce_grad_matches_central_differences():
+    """Does softmax_ce_grad agree with central differences of softmax_ce_loss, for a square
+    batch and a tall one?"""
+    rng = np.random.default_rng(10)
+    for n, k in [(4, 4), (6, 3)]:
+        y, z = rng.integers(0, k, size=n), rng.normal(scale=2.0, size=(n, k))
+        numeric = numerical_gradient(lambda v, y=y: softmax.softmax_ce_loss(y, v), z)
+        assert_gradient(softmax.softmax_ce_grad(y, z), numeric)
+
+
+def test_affine_backward_matches_central_differences():
+    """Do dx, dW and db agree with central differences of sum(dout * affine_forward(x, W, b))?"""
+    rng = np.random.default_rng(11)
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
+    dout = rng.normal(size=(4, 5))
+    _, cache = mlp.affine_forward(x, W, b)
+    dx, dW, db = mlp.affine_backward(dout, cache)
+
+    def objective(x, W, b):
+        return float(np.sum(dout * mlp.affine_forward(x, W, b)[0]))
+
+    assert_gradient(dx, numerical_gradient(lambda v: objective(v, W, b), x))
+    assert_gradient(dW, numerical_gradient(lambda v: objective(x, v, b), W))
+    assert_gradient(db, numerical_gradient(lambda v: objective(x, W, v), b))
+
+
+def test_mlp_backward_matches_central_differences():
+    """Does mlp_backward give the loss of mlp_forward and, for a 3-layer network of unequal
+    widths, every gradient that central differences of that loss give?"""
+    rng = np.random.default_rng(12)
+    params = {key: value + rng.normal(scale=0.3, size=value.shape)  # biases that matter
+              for key, value in mlp.init_mlp([3, 5, 4, 3], seed=3).items()}
+    X, y = rng.normal(size=(6, 3)), np.array([0, 2, 1, 1, 0, 2])
+    logits, cache = mlp.mlp_forward(params, X)
+    loss, grads = mlp.mlp_backward(params, cache, y)
+    assert loss == softmax.softmax_ce_loss(y, logits)
+    assert set(grads) == set(params)
+    for key in params:
+        def objective(value, key=key):
+            return softmax.softmax_ce_loss(y, mlp.mlp_forward({**params, key: value}, X)[0])
+
+        assert_gradient(grads[key], numerical_gradient(objective, params[key]))
+
+
 # -- the contract: types, shapes, inputs left alone, no warnings -------------------------
 
 
@@ -224,6 +313,16 @@ def call_cases():
     X = rng.normal(size=(5, 3))
     _, cache = training.forward(params, X)
     grads = training.backward(params, cache, labels)
+    # The networks assignment, drawn after the rest so that the draws above stay as they were.
+    z = rng.normal(scale=2.0, size=(3, 4))
+    z[0, 1] = 0.0  # ReLU's kink
+    _, relu_cache = activations.relu_forward(z)
+    _, tanh_cache = activations.tanh_forward(z)
+    classes, logits = rng.integers(0, 3, size=5), rng.normal(size=(5, 3))
+    x_in, W_in, b_in = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    _, affine_cache = mlp.affine_forward(x_in, W_in, b_in)
+    net = mlp.init_mlp([3, 4, 3], seed=2)
+    _, net_cache = mlp.mlp_forward(net, X)
     return {
         "sigmoid": (rng.normal(size=(3, 4)),),
         "sigmoid_grad": (rng.normal(size=(2, 3, 2)),),
@@ -241,15 +340,37 @@ def call_cases():
         "backward": (params, cache, labels),
         "sgd_step": (params, grads, 0.1),
         "train": (params, X, labels, 0.3, 4),
+        "softmax": (logits,),
+        "softmax_ce_loss": (classes, logits),
+        "softmax_ce_grad": (classes, logits),
+        "relu_forward": (z,),
+        "relu_backward": (rng.normal(size=(3, 4)), relu_cache),
+        "tanh_forward": (z,),
+        "tanh_backward": (rng.normal(size=(3, 4)), tanh_cache),
+        "affine_forward": (x_in, W_in, b_in),
+        "affine_backward": (rng.normal(size=(4, 2)), affine_cache),
+        "init_mlp": ([3, 4, 3], 2),
+        "mlp_forward": (net, X),
+        "mlp_backward": (net, net_cache, classes),
+        "train_mlp": (net, X, classes, 0.3, 4),
+        "predict": (net, X),
     }
 
 
 ANY = object()  # a result the contract leaves opaque (a cache)
 
 
+@dataclass(frozen=True)
+class Labels:
+    """An int64 array of class labels of this shape (predict's result), not float64."""
+    shape: tuple[int, ...]
+
+
 def expected_results(name):
-    """What ``call_cases()[name]`` must give: array shapes, "float", dicts or tuples of them."""
+    """What ``call_cases()[name]`` must give: float64 array shapes, "float", Labels, dicts
+    or tuples of them."""
     params_shapes = {"W1": (3, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
+    net_shapes = {"W1": (3, 4), "b1": (4,), "W2": (4, 3), "b2": (3,)}
     graph = (2, 3)
     return {
         "sigmoid": (3, 4),
@@ -268,6 +389,20 @@ def expected_results(name):
         "backward": params_shapes,
         "sgd_step": params_shapes,
         "train": (params_shapes, (4,)),
+        "softmax": (5, 3),
+        "softmax_ce_loss": "float",
+        "softmax_ce_grad": (5, 3),
+        "relu_forward": ((3, 4), ANY),
+        "relu_backward": (3, 4),
+        "tanh_forward": ((3, 4), ANY),
+        "tanh_backward": (3, 4),
+        "affine_forward": ((4, 2), ANY),
+        "affine_backward": ((4, 3), (3, 2), (2,)),
+        "init_mlp": net_shapes,
+        "mlp_forward": ((5, 3), ANY),
+        "mlp_backward": ("float", net_shapes),
+        "train_mlp": (net_shapes, (4,)),
+        "predict": Labels((5,)),
     }[name]
 
 
@@ -276,6 +411,10 @@ def assert_result(value, expected, where):
         return
     if expected == "float":
         assert type(value) is float, f"{where}: {type(value).__name__}, not a Python float"
+    elif isinstance(expected, Labels):
+        assert type(value) is np.ndarray, f"{where}: {type(value).__name__}, not an ndarray"
+        assert value.dtype == np.int64, f"{where}: dtype {value.dtype}"
+        assert value.shape == expected.shape, f"{where}: shape {value.shape}"
     elif isinstance(expected, dict):
         assert isinstance(value, dict) and set(value) == set(expected), where
         for key, item in expected.items():
@@ -292,7 +431,8 @@ def assert_result(value, expected, where):
 
 @pytest.mark.parametrize("module, name", FUNCTIONS)
 def test_results_are_float64_of_the_contract_shapes(module, name):
-    """Does every function return float64 arrays of the contract's shapes, or Python floats?"""
+    """Does every function return float64 arrays of the contract's shapes, or Python floats
+    (or, for predict, int64 labels)?"""
     function = getattr(SOLUTION_MODULES[module], name)
     assert_result(function(*call_cases()[name]), expected_results(name), name)
 
@@ -380,6 +520,28 @@ def test_extreme_logits_are_finite_and_silent():
     assert dw == pytest.approx(np.array([0.5])) and db == pytest.approx(0.0)
 
 
+def test_softmax_and_tanh_are_finite_right_and_silent_at_1e4():
+    """Are softmax, softmax_ce_loss, softmax_ce_grad, tanh_forward and tanh_backward finite,
+    right and silent for inputs of size 1e4, rows far apart (one row 2e4 below another)?"""
+    z = np.array([[EXTREME, 0.0, -EXTREME], [-EXTREME, -EXTREME + 1.0, -EXTREME + 2.0]])
+    y = np.array([2, 2])
+    x = np.array([[-EXTREME, -800.0, 0.0, 800.0, EXTREME]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = softmax.softmax(z)
+        loss = softmax.softmax_ce_loss(y, z)
+        dz = softmax.softmax_ce_grad(y, z)
+        out, cache = activations.tanh_forward(x)
+        dx = activations.tanh_backward(np.ones_like(x), cache)
+    tail = softmax.softmax(np.array([[0.0, 1.0, 2.0]]))[0]
+    assert np.array_equal(p[0], [1.0, 0.0, 0.0]) and p[1] == pytest.approx(tail, rel=1e-12)
+    # A confident wrong answer (2e4) and the row whose labels are most likely.
+    assert loss == pytest.approx((2 * EXTREME - np.log(tail[2])) / 2, rel=1e-12)
+    assert np.all(np.isfinite(dz)) and dz.sum(axis=1) == pytest.approx([0.0, 0.0], abs=1e-15)
+    assert np.array_equal(out, [[-1.0, -1.0, 0.0, 1.0, 1.0]])
+    assert np.array_equal(dx, [[0.0, 0.0, 1.0, 0.0, 0.0]])
+
+
 # -- training ---------------------------------------------------------------------------
 
 
@@ -425,6 +587,49 @@ def test_losses_are_recorded_before_each_step():
     assert losses[1] == np.mean((GENDER_Y - training.forward(stepped, GENDER_X)[0]) ** 2)
 
 
+def test_init_mlp_follows_the_recipe():
+    """Does init_mlp draw W1, W2, ... in order from one default_rng(seed), each scaled by
+    sqrt(1 / fan-in), with zero biases, in float64?"""
+    for layer_sizes, seed in [([2, 3, 2], 0), ([4, 6, 5, 3], 7), ([1, 1], 123)]:
+        rng = np.random.default_rng(seed)
+        want = {}
+        for layer in range(1, len(layer_sizes)):
+            n_in, n_out = layer_sizes[layer - 1], layer_sizes[layer]
+            want[f"W{layer}"] = rng.standard_normal((n_in, n_out)) * np.sqrt(1.0 / n_in)
+            want[f"b{layer}"] = np.zeros(n_out)
+        assert same(mlp.init_mlp(layer_sizes, seed), want)
+    assert same(mlp.init_mlp([2, 2]), mlp.init_mlp([2, 2], seed=0))
+
+
+def test_train_mlp_records_the_loss_before_each_step():
+    """Is train_mlp's losses[k] the loss of the params before step k, one step the params
+    minus lr times mlp_backward's gradients, and the given params left alone?"""
+    params = mlp.init_mlp([2, 3, 2], seed=0)
+    X, y = np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, -1.0], [2.0, 0.0]]), np.array([0, 1, 1, 0])
+    before = copy.deepcopy(params)
+    loss, grads = mlp.mlp_backward(params, mlp.mlp_forward(params, X)[1], y)
+    stepped = {key: params[key] - 0.5 * grads[key] for key in params}
+    one, losses = mlp.train_mlp(params, X, y, lr=0.5, epochs=1)
+    assert same(params, before)
+    assert losses.tolist() == [loss] and same(one, stepped)
+    _, losses = mlp.train_mlp(params, X, y, lr=0.5, epochs=2)
+    assert losses[1] == mlp.mlp_backward(stepped, mlp.mlp_forward(stepped, X)[1], y)[0]
+
+
+def test_default_mlp_training_learns_the_two_moons():
+    """Does the default run (lr 0.5, 1000 epochs) from init_mlp([2, 16, 16, 2]) classify all
+    of two_moons(200) right, the loss falling from 0.7421546532 to about 0.0013?"""
+    signature = inspect.signature(mlp.train_mlp)
+    assert signature.parameters["lr"].default == 0.5
+    assert signature.parameters["epochs"].default == 1000
+    X, y = two_moons(200, noise=0.1, seed=0)
+    trained, losses = mlp.train_mlp(mlp.init_mlp([2, 16, 16, 2], seed=0), X, y)
+    assert losses.shape == (1000,) and losses[0] == pytest.approx(0.7421546532, abs=1e-9)
+    assert losses[-1] == pytest.approx(0.0013, abs=1e-4)
+    labels = mlp.predict(trained, X)
+    assert np.array_equal(labels, y) and labels.dtype == np.int64
+
+
 # -- the single source: doctests, signatures, stubs, imports ----------------------------
 
 
@@ -458,13 +663,28 @@ def test_every_stub_raises_not_implemented(module, name):
                                   *(EXERCISES_DIR / f"{n}.py" for n in EXERCISE_NAMES)],
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_modules_import_only_numpy_and_the_provided_helpers(path):
-    """Does each exercise and solution import nothing but numpy and exercises.provided?"""
+    """Does each exercise and solution import nothing but numpy, exercises.provided and,
+    relatively, contract functions of another exercise of its own assignment?
+
+    The relative import is by design: mlp.py builds on the student's own layers
+    (``from .activations import tanh_forward, ...``), and the grader imports each module as
+    ``exercises.<name>``, so the sibling is the student's module of the same submission. It
+    must name a sibling module (not the package, not the module itself) of the same
+    assignment, which a submission of that assignment holds, and only functions of that
+    sibling's contract, which every submission defines."""
+    own = contract.exercise(path.stem)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             assert [alias.name for alias in node.names] == ["numpy"], ast.unparse(node)
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, ast.unparse(node)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
             assert node.module in ("exercises.provided", "__future__"), ast.unparse(node)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 1 and node.module in EXERCISE_NAMES, ast.unparse(node)
+            sibling = contract.exercise(node.module)
+            assert sibling.name != own.name, ast.unparse(node)
+            assert sibling.assignment == own.assignment, ast.unparse(node)
+            provided = {function.name for function in sibling.functions}
+            assert {alias.name for alias in node.names} <= provided, ast.unparse(node)
 
 
 def test_stubs_are_generated_from_the_solutions():
