@@ -316,8 +316,8 @@ ANSWERS = {
 
 # -- the worked numbers of the text -------------------------------------------------------
 
-DEFAULT_EPOCHS = 1000  # train_mlp's default, with lr = 0.5
-ACCURACY = 0.97  # the reference reaches 1.0 (loss 0.0013) on two_moons(200, 0.1, seed=0)
+DEFAULT_EPOCHS = 200  # train_mlp's default, with lr = 0.8
+ACCURACY = 0.97  # the reference reaches 1.0 (loss 0.0068) on two_moons(200, 0.1, seed=0)
 
 WORKED_X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, -1.0], [2.0, 0.0]])
 WORKED_Y = np.array([0, 1, 1, 0])

@@ -121,11 +121,11 @@ parameter, p <- p - lr * dL/dp, into a new dict. losses[k] is the loss before st
 the loss of the parameters that step starts from, so losses[0] is the loss of the
 given params and there are epochs of them. The given params are left as they were.
 
-The defaults, lr = 0.5 and epochs = 1000, are the course's choice for two_moons of
+The defaults, lr = 0.8 and epochs = 200, are the course's choice for two_moons of
 exercises/provided.py. From init_mlp([2, 16, 16, 2], seed=0) on
 X, y = two_moons(200, noise=0.1, seed=0), they bring the loss from 0.7421546532 down
-to about 0.0013, and the trained network classifies every one of the 200 points right
-(the grader asks for a training accuracy of at least 0.97), in about 0.1 s.
+to about 0.0068, and the trained network classifies every one of the 200 points right
+(the grader asks for a training accuracy of at least 0.97), in about 0.02 s.
 
 predict(params, X) is the class of the largest logit, row by row. The softmax keeps
 the order of a row's scores, so it need not be computed.
@@ -314,12 +314,12 @@ def mlp_backward(params, cache, y):
     raise NotImplementedError
 
 
-def train_mlp(params, X, y, lr=0.5, epochs=1000):
+def train_mlp(params, X, y, lr=0.8, epochs=200):
     """Full-batch gradient descent: forward, backward and one step, epochs times.
 
     The defaults are the course's choice for two_moons: from init_mlp([2, 16, 16, 2],
     seed=0) on two_moons(200, noise=0.1, seed=0), they train the network to classify
-    every point right, the loss falling from 0.7422 to about 0.0013.
+    every point right, the loss falling from 0.7422 to about 0.0068.
 
     Inputs:
         params: the starting parameters, "W1", "b1", ..., "WL", "bL"; not modified.
@@ -363,7 +363,7 @@ def predict(params, X):
     >>> X, y = two_moons(200, noise=0.1, seed=0)
     >>> trained, losses = train_mlp(init_mlp([2, 16, 16, 2], seed=0), X, y)
     >>> print(f"{losses[0]:.4f} -> {losses[-1]:.4f}, accuracy {np.mean(predict(trained, X) == y)}")
-    0.7422 -> 0.0013, accuracy 1.0
+    0.7422 -> 0.0068, accuracy 1.0
     """
     # YOUR CODE HERE
     raise NotImplementedError

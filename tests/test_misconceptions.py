@@ -131,7 +131,7 @@ def init(draw="rng.standard_normal((fan_in, width))", scale="np.sqrt(1.0 / fan_i
 
 
 TRAIN = """
-def train_mlp(params, X, y, lr=0.5, epochs=1000):
+def train_mlp(params, X, y, lr=0.8, epochs=200):
     losses = []
     for _ in range(epochs):
         _, cache = mlp_forward(params, X)

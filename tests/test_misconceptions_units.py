@@ -686,9 +686,9 @@ def test_train_mlp_mistakes_are_named(kind, expected):
 
 def test_train_mlp_is_judged_with_its_own_defaults():
     """Called without lr and epochs, is a loop that ignores lr named, run with train_mlp's
-    defaults (0.5, 1000)?"""
+    defaults (0.8, 200)?"""
     params, X, y = network_inputs(n=4, sizes=(2, 3, 2))
-    trained, losses = student_train_mlp(params, X, y, 0.5, 1000, scale=False)
+    trained, losses = student_train_mlp(params, X, y, 0.8, 200, scale=False)
     assert named("train_mlp", {"params": params, "X": X, "y": y},
                  (trained, np.array(losses))) == "mlp-train-lr-not-applied"
 

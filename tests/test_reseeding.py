@@ -6,7 +6,7 @@ or the reference with one mistake written in), calling the autotest functions
 themselves with a fresh generator per draw. A module built on its siblings (mlp.py's
 ``from .activations import ...``) runs in the ``solutions`` package, on the reference's
 siblings: its mistakes are its own. ``BACKPROP_RESEEDS`` sets the number of
-draws: 1,000 by default (about 30 s), 10,000 in CI (``.ci/run`` sets it; about 5 min).
+draws: 400 by default (about 10 s), 10,000 in CI (``.ci/run`` sets it; about 5 min).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from grader.sandbox.client import Reply
 from tests.conftest import reference_sources
 from tests.test_misconceptions import IMPORTS, WRONG
 
-RESEEDS = int(os.environ.get("BACKPROP_RESEEDS", "1000"))
+RESEEDS = int(os.environ.get("BACKPROP_RESEEDS", "400"))
 
 # Every visible test that checks a gradient on inputs drawn from its generator, and the
 # mistakes of the catalogue that it is there to catch.
