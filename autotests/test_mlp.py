@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from exercises.provided import two_moons
-from grader.contract import Exercise, Function, Mistake
+from grader.contract import Exercise, Function, LossCurve, Mistake
 from grader.grading.compare import GradeFailure, as_number, describe
 from grader.grading.expect import (
     diagnosing,
@@ -47,7 +47,11 @@ EXERCISE = Exercise(
         Function("mlp_backward", ("params", "cache", "y")),
         Function("train_mlp", ("params", "X", "y", "lr", "epochs")),
         Function("predict", ("params", "X")),
-    ))
+    ),
+    # grader check --plot: the student's train_mlp, with their own defaults.
+    loss_curve=LossCurve(
+        "train_mlp", lambda: (recipe([2, 16, 16, 2], 0), *two_moons(200, noise=0.1, seed=0)),
+        "train_mlp(init_mlp([2, 16, 16, 2], seed=0), *two_moons(200, noise=0.1, seed=0))"))
 
 
 # -- the network of the contract, written out here: what the tests trust ----------------

@@ -143,6 +143,9 @@ def _declared(module: ModuleType, name: str) -> tuple[Exercise, tuple[Mistake, .
             raise CourseError(f"{where}: MISTAKES holds {mistake!r}, not a Mistake of one "
                               f"of {', '.join(sorted(functions))}")
     answers = dict(getattr(module, "ANSWERS", {}))
+    if not set(answers) <= functions:
+        raise CourseError(f"{where}: ANSWERS names {', '.join(sorted(set(answers) - functions))}"
+                          ", not a function of this exercise")
     return (exercise, tuple(dataclasses.replace(m, exercise=name) for m in mistakes), answers)
 
 
@@ -157,7 +160,11 @@ def course() -> Course:
         if not NAME.fullmatch(name):
             raise CourseError(f"{path.name}: an exercise name is lowercase letters, digits "
                               "and underscores, starting with a letter")
-        module = importlib.import_module(f"autotests.{path.stem}")
+        try:
+            module = importlib.import_module(f"autotests.{path.stem}")
+        except Exception as error:  # the instructor's module: say which, in one line
+            raise CourseError(f"{path.name} does not import: {type(error).__name__}: "
+                              f"{error}") from None
         exercise, its_mistakes, its_answers = _declared(module, name)
         found.append(exercise)
         mistakes += its_mistakes

@@ -149,3 +149,30 @@ def test_the_student_bundle_checks_it_and_names_its_mistake(course, tmp_path):
     failed = in_venv(venv, "grader", "check", NAME, "--path", str(wrong), cwd=tmp_path)
     assert failed.returncode == 1
     assert "only ever rises" in failed.stdout, failed.stdout
+
+
+@pytest.mark.parametrize("change, words", [
+    (("EXERCISE = Exercise(", "OTHER = Exercise("), "declares no EXERCISE"),
+    (('assignment="extras"', 'assignment="Extras!"'), "is not a lowercase name"),
+    (('Function("softplus", ("x",)', 'Function("sigmoid", ("x",)'),
+     "function sigmoid is in both"),
+    (("import numpy as np", "import numpy as np\nimport no_such_module"),
+     "test_softplus.py does not import: ModuleNotFoundError"),
+    (('"softplus-grad-sign", "softplus_grad"', '"softplus-grad-sign", "softplus_gradient"'),
+     "not a Mistake of one of"),
+])
+def test_a_malformed_exercise_is_one_line_naming_it(course, tmp_path, change, words):
+    """Does a declaration the grader cannot read stop every command with one line that
+    says what is wrong, and where?"""
+    broken = tmp_path / "broken"
+    for part in ("solutions", "autotests", "exercises"):
+        shutil.copytree(course / part, broken / part, ignore=shutil.ignore_patterns("__pycache__"))
+    path = broken / "autotests" / f"test_{NAME}.py"
+    text = path.read_text(encoding="utf-8")
+    assert change[0] in text
+    path.write_text(text.replace(*change), encoding="utf-8")
+    done = run("grade", str(broken / "solutions"), "--out", str(tmp_path / "reports"),
+               cwd=broken, path=broken)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("grader: the course is malformed: ") and words in lines[0]

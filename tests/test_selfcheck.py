@@ -447,6 +447,21 @@ def test_plot_draws_the_reference_training_curve(tmp_path):
     assert run.exit_code == 0 and "(log scale)" in run.stdout, run.output
 
 
+def test_plot_draws_the_curve_of_the_first_exercise_checked_that_declares_one(tmp_path):
+    """Does ``--plot`` draw mlp's declared curve when mlp is checked, and say so plainly
+    when no exercise checked declares one?"""
+    sources = reference_sources()
+    path = exercises_folder(tmp_path, {name: sources[name]
+                                       for name in ("softmax", "activations", "mlp")})
+    result = selfcheck.check(path, "mlp", examples=False, plot=True, isolation="basic")
+    assert result.plot_problem == "" and result.plot_call.startswith("train_mlp(init_mlp(")
+    assert result.losses is not None and result.losses[-1] < result.losses[0] / 10
+    assert "training loss of your train_mlp(" in selfcheck.render(result, color=False)
+    none = selfcheck.check(path, "softmax", examples=False, plot=True, isolation="basic")
+    assert none.losses is None
+    assert none.plot_problem == "none of the exercises checked draws a loss curve"
+
+
 def test_plot_says_when_train_is_not_implemented(tmp_path):
     """Does ``--plot`` on the stub say plainly that train is not implemented yet?"""
     path = tmp_path / "exercises"

@@ -175,6 +175,7 @@ def _readme(public_points: dict[str, float]) -> str:
         f"{sum(public_points.get(n, 0) for n in contract.exercise_names(a)):g} of the "
         f"{contract.max_score(a):g} points of {a}" for a in contract.assignments())
     count = len(contract.exercises())
+    curves = " or ".join(f"`{e.loss_curve.call}`" for e in contract.exercises() if e.loss_curve)
     return f"""# Backprop Lab
 
 Derive backpropagation by hand: {count} short exercises, from the sigmoid to trained
@@ -228,8 +229,8 @@ the next step (`hint 2 of 3`); the counts live in `exercises/.grader-check-histo
 After the tests, `grader check` runs the examples of your docstrings against your own
 functions (`--no-examples` leaves them out): a failing one shows its line, what it
 expected and what it got; a function still raising `NotImplementedError` is "not
-implemented yet". `--plot` draws the training loss of your
-`train(init_params(2, 2, seed=0), GENDER_X, GENDER_Y)` with your default lr and epochs.
+implemented yet". `--plot` draws the training loss of your {curves} with your default
+lr and epochs (of the first exercise checked that has one).
 Neither counts for points, and neither changes the exit code: 0 when every public test
 passes, 1 when one does not.
 
