@@ -38,10 +38,21 @@ else:
     sys.exit("the reference is importable next to the bundle: " + solutions.__file__)
 from grader import api
 from grader.reports.results import to_dict
-graded = api.grade([Path(p) for p in sys.argv[1:]], None, public_only=True,
-                   isolation="basic", accept_weak_isolation=True, discover=False)
+graded = api.grade([Path(p) for p in sys.argv[2:]], None, public_only=True,
+                   assignment=sys.argv[1], isolation="basic", accept_weak_isolation=True,
+                   discover=False)
 print(json.dumps([to_dict(report) for report in graded.reports]))
 """
+
+
+def graded_in_bundle(venv: Path, tmp_path: Path, paths, assignment: str) -> list[dict]:
+    """The reports of ``paths`` on the public tests of ``assignment``, graded by the grader
+    installed from the bundle in ``venv``, which has no reference."""
+    script = tmp_path / "grade.py"
+    script.write_text(BUNDLE_GRADE, encoding="utf-8")
+    checked = run(venv, "python", str(script), assignment, *map(str, paths), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    return json.loads(checked.stdout)
 
 
 def named_per_test(report: dict) -> dict[str, str | None]:
@@ -74,15 +85,12 @@ def test_the_bundle_names_every_mistake_the_instructors_grader_names(tmp_path, w
     paths["bob_mistakes"] = EXAMPLES / "bob_mistakes"
     ids = {path.name: name for name, path in paths.items()}
     graded = api.grade(list(paths.values()), None, public_only=True, isolation="basic",
-                       accept_weak_isolation=True, discover=False)
+                       assignment="all", accept_weak_isolation=True, discover=False)
     assert graded.reports is not None
     instructor = {ids[r.submission.id]: named_per_test(to_dict(r)) for r in graded.reports}
 
-    (tmp_path / "grade.py").write_text(BUNDLE_GRADE, encoding="utf-8")
-    checked = run(venv, "python", str(tmp_path / "grade.py"), *map(str, paths.values()),
-                  cwd=tmp_path)
-    assert checked.returncode == 0, checked.stderr[-3000:]
-    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r) for r in json.loads(checked.stdout)}
+    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r)
+                 for r in graded_in_bundle(venv, tmp_path, paths.values(), "all")}
 
     revealed = sorted(m for m in WRONG if m in instructor[m].values())
     same = [m for m in revealed if in_bundle[m] == instructor[m]]

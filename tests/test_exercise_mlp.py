@@ -10,7 +10,6 @@ exercise adds to exercises/provided.py, and the visible gradient checks reseeded
 
 from __future__ import annotations
 
-import json
 import os
 import types
 
@@ -547,23 +546,6 @@ def test_the_reference_never_fails_a_visible_gradient_check_and_each_mistake_alw
 
 # -- the student bundle names the same mistakes ----------------------------------------
 
-BUNDLE_GRADE = """\
-import json, sys
-from pathlib import Path
-try:
-    import solutions
-except ImportError:
-    pass
-else:
-    sys.exit("the reference is importable next to the bundle: " + solutions.__file__)
-from grader import api
-from grader.reports.results import to_dict
-graded = api.grade([Path(p) for p in sys.argv[1:]], None, public_only=True, assignment="networks",
-                   isolation="basic", accept_weak_isolation=True, discover=False)
-print(json.dumps([to_dict(report) for report in graded.reports]))
-"""
-
-
 @pytest.mark.slow
 def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, make_submission):
     """Without the reference, from the fingerprints alone, does the bundle's grader name
@@ -571,7 +553,8 @@ def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, 
     from grader import api
     from grader.course import release
     from grader.reports.results import to_dict
-    from tests.test_release import install_bundle, run
+    from tests.test_bundle_diagnosis import graded_in_bundle
+    from tests.test_release import install_bundle
 
     bundle = tmp_path / "backprop-lab"
     release.build(bundle)
@@ -587,11 +570,8 @@ def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, 
     graded_here = api.grade(list(paths.values()), None, public_only=True, assignment="networks",
                             isolation="basic", accept_weak_isolation=True, discover=False)
     instructor = {ids[r.submission.id]: named_per_test(to_dict(r)) for r in graded_here.reports}
-    (tmp_path / "grade.py").write_text(BUNDLE_GRADE, encoding="utf-8")
-    checked = run(venv, "python", str(tmp_path / "grade.py"), *map(str, paths.values()),
-                  cwd=tmp_path)
-    assert checked.returncode == 0, checked.stderr[-3000:]
-    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r) for r in json.loads(checked.stdout)}
+    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r)
+                 for r in graded_in_bundle(venv, tmp_path, paths.values(), "networks")}
     assert in_bundle == instructor
     for case, (mistake, _, _) in CASES.items():
         assert mistake in instructor[case].values(), case

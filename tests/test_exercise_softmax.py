@@ -4,7 +4,6 @@ named where a student can see it (a visible test) and again in the hidden tests.
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -365,23 +364,6 @@ def test_the_warning_mistakes_need_the_warning_that_names_them():
 
 # -- the student bundle names the same mistakes ----------------------------------------
 
-BUNDLE_GRADE = """\
-import json, sys
-from pathlib import Path
-try:
-    import solutions
-except ImportError:
-    pass
-else:
-    sys.exit("the reference is importable next to the bundle: " + solutions.__file__)
-from grader import api
-from grader.reports.results import to_dict
-graded = api.grade([Path(p) for p in sys.argv[1:]], None, public_only=True, assignment="networks",
-                   isolation="basic", accept_weak_isolation=True, discover=False)
-print(json.dumps([to_dict(report) for report in graded.reports]))
-"""
-
-
 @pytest.mark.slow
 def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, make_submission):
     """Without the reference, from the fingerprints alone, does the bundle's grader name
@@ -389,7 +371,8 @@ def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, 
     from grader import api
     from grader.course import release
     from grader.reports.results import to_dict
-    from tests.test_release import install_bundle, run
+    from tests.test_bundle_diagnosis import graded_in_bundle
+    from tests.test_release import install_bundle
 
     bundle = tmp_path / "backprop-lab"
     release.build(bundle)
@@ -404,11 +387,8 @@ def test_the_bundle_names_each_mistake_as_the_instructors_grader_does(tmp_path, 
     graded = api.grade(list(paths.values()), None, public_only=True, assignment="networks",
                        isolation="basic", accept_weak_isolation=True, discover=False)
     instructor = {ids[r.submission.id]: named_per_test(to_dict(r)) for r in graded.reports}
-    (tmp_path / "grade.py").write_text(BUNDLE_GRADE, encoding="utf-8")
-    checked = run(venv, "python", str(tmp_path / "grade.py"), *map(str, paths.values()),
-                  cwd=tmp_path)
-    assert checked.returncode == 0, checked.stderr[-3000:]
-    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r) for r in json.loads(checked.stdout)}
+    in_bundle = {ids[r["submission"]["id"]]: named_per_test(r)
+                 for r in graded_in_bundle(venv, tmp_path, paths.values(), "networks")}
     assert in_bundle == instructor
     for case, names in instructor.items():
         assert case.split(":")[-1] in names.values(), case
