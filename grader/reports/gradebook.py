@@ -21,7 +21,6 @@ from grader.errors import DuplicateReport, NoReports, NoSuchPath
 from grader.reports import store
 
 
-
 @dataclass(frozen=True)
 class Gradebook:
     exercises: tuple[str, ...]
