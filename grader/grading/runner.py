@@ -212,7 +212,9 @@ def in_visibility_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def pytest_args(options: Options) -> list[str]:
-    targets = ([str(AUTOTESTS / f"test_{name}.py") for name in options.exercises]
+    # In file-name order, as pytest collects the folder: the order tests run in stays
+    # what it was (the report lists them in the course's order either way).
+    targets = ([str(AUTOTESTS / f"test_{name}.py") for name in sorted(options.exercises)]
                or [str(AUTOTESTS)])
     args = [
         *targets,
