@@ -7,7 +7,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,14 +73,18 @@ def test_write_atomic_keeps_the_mode_of_the_file_it_replaces(tmp_path):
     assert private.read_text(encoding="utf-8") == "new\n"
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    """Is a write that fails half-way invisible: the old file whole, no .tmp left?"""
+@pytest.mark.parametrize("unnamed", [True, False], ids=["unnamed", "named"])
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(unnamed, tmp_path, monkeypatch):
+    """Is a write that fails half-way invisible: the old file whole, no .tmp left, whether
+    the file is written unnamed first (Linux's O_TMPFILE) or under a temporary name?"""
     target = tmp_path / "report.txt"  # not *.json: conftest parses those after each test
     target.write_text("old\n", encoding="utf-8")
 
-    def broken_replace(src, dst):
+    def broken_replace(src, dst, **dir_fds):
         raise OSError(28, "No space left on device")
 
+    if not unnamed:
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
         store.write_atomic(target, "new\n")
@@ -130,3 +137,25 @@ def test_the_student_bundle_is_a_folder_as_mkdir_makes_it(mask, tmp_path):
         made = tmp_path / "made-by-mkdir"
         made.mkdir()
     assert mode(bundle.path) == mode(made)
+
+
+KILLED_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from grader.reports import store
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # dies with the data written
+store.write_atomic(Path(sys.argv[1]), "new\\n")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="no O_TMPFILE on this system")
+def test_a_writer_killed_midway_leaves_no_temporary_file(tmp_path):
+    """Does a process killed by SIGKILL in the middle of a write (a grading process whose
+    parent died) leave the old file whole and no temporary file behind?"""
+    target = tmp_path / "report.txt"
+    target.write_text("old\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", KILLED_WHILE_WRITING, str(target)],
+                          capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]

@@ -67,7 +67,9 @@ def load(path: Path) -> dict:
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` so that readers see the old file or the
-    new, never half: a temporary file in the same folder, then ``os.replace``.
+    new, never half: a temporary file in the same folder, then ``os.replace``. On Linux
+    the file has no name until it is written in full, so that a writer killed midway
+    (SIGKILL, or its parent's death) leaves no temporary file behind.
 
     The file gets the permissions ``open(path, "w")`` would give it: an existing file keeps
     its mode, a new one gets 0666 less the umask (0644 under the usual 022), not the 0600 of
@@ -75,18 +77,75 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if _write_unnamed(path, payload):
+        return
     fd, temporary = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as stream:
-            _keep_mode(stream.fileno(), path)
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
+            _write_all(stream, path, payload)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _write_all(stream, path: Path, payload: bytes) -> None:
+    _keep_mode(stream.fileno(), path)
+    stream.write(payload)
+    stream.flush()
+    os.fsync(stream.fileno())
+
+
+def _write_unnamed(path: Path, payload: bytes) -> bool:
+    """Write through an unnamed file (O_TMPFILE), linked to a temporary name once complete;
+    False, having written nothing, where the system or the file system has no such files."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return False
+    try:
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False  # the named path below says why, in its own words
+    try:
+        try:
+            fd = os.open(path.parent, flag | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except OSError as error:
+            if error.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                return False
+            raise
+        with os.fdopen(fd, "wb") as stream:
+            _write_all(stream, path, payload)
+            name = _link_unnamed(stream.fileno(), folder, path.name)
+        if name is None:
+            return False
+        try:
+            os.replace(name, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=folder)
+            raise
+        return True
+    finally:
+        os.close(folder)
+
+
+def _link_unnamed(fd: int, folder: int, name: str) -> str | None:
+    """A temporary name in ``folder`` for the unnamed file ``fd`` (linkat through /proc,
+    following the link); None where the kernel refuses it."""
+    for _ in range(100):
+        temporary = f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.link(f"/proc/self/fd/{fd}", temporary, src_dir_fd=folder, dst_dir_fd=folder,
+                    follow_symlinks=True)
+            return temporary
+        except FileExistsError:
+            continue
+        except OSError as error:
+            if error.errno in (errno.EXDEV, errno.EPERM, errno.ENOENT, errno.EACCES):
+                return None
+            raise
+    raise FileExistsError(errno.EEXIST, "no unused temporary name")
 
 
 def _create_temporary(path: Path) -> tuple[int, str]:
