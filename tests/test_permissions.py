@@ -80,7 +80,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(unnamed, tmp_path, 
     target = tmp_path / "report.txt"  # not *.json: conftest parses those after each test
     target.write_text("old\n", encoding="utf-8")
 
-    def broken_replace(src, dst, **dir_fds):
+    def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
     if not unnamed:

@@ -119,11 +119,12 @@ def _write_unnamed(path: Path, payload: bytes) -> bool:
             name = _link_unnamed(stream.fileno(), folder, path.name)
         if name is None:
             return False
+        temporary = os.path.join(path.parent, name)
         try:
-            os.replace(name, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+            os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(name, dir_fd=folder)
+                os.unlink(temporary)
             raise
         return True
     finally:
