@@ -39,7 +39,8 @@ from grader import __version__
 from grader import contract
 from grader.course import fingerprints
 from grader.course import stubs as stubs_lib
-from grader.course.public_tests import ReleaseError, hidden_test_names, is_hidden, public_source
+from grader.course.notebook_runtime import collect
+from grader.course.public_tests import ReleaseError, hidden_test_names, public_source
 
 DISTRIBUTION = "backprop-lab-student"
 DEPENDENCIES = ("numpy>=1.23", "pytest>=8.0", "click>=8.1", "jsonschema>=4.17")
@@ -317,18 +318,6 @@ def build(dest: Path) -> Bundle:
 
 
 def _public_points() -> dict[str, float]:
-    """Points of the public tests per exercise, read from their ``points`` markers."""
-    points: dict[str, float] = {}
-    for path in sorted(_package_dir(autotests).glob("test_*.py")):
-        exercise = path.stem.removeprefix("test_")
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if not isinstance(node, ast.FunctionDef) or is_hidden(node):
-                continue
-            for decorator in node.decorator_list:
-                if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                        and decorator.func.attr == "points" and decorator.args
-                        and isinstance(decorator.args[0], ast.Constant)):
-                    value = ast.literal_eval(decorator.args[0])  # the Constant's value
-                    points[exercise] = points.get(exercise, 0.0) + float(value)
-    return points
+    """Points of the public tests per exercise, from their ``points`` marks."""
+    return {e.name: sum(t.points for t in collect(e.name) if not t.hidden)
+            for e in contract.exercises()}
