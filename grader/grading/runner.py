@@ -5,10 +5,11 @@ A grading process runs ``pytest.main`` over the autotests a single time. Its
 test against each, so collection and the reference's seeded results are paid once per
 process, not once per submission. ``grade`` runs ``jobs`` grading processes (one at
 least, never the caller itself), each under its own memory bound, sharing a queue of
-submissions. Each submission's report is validated and written to disk as
-soon as it is done; only a one-line summary travels back. In memory (``grade_in_memory``)
-nothing is written: the report object itself travels back on that queue, which links our
-own processes only (the no-pickle rule is about the student's wire, untouched).
+submissions. Each submission's report is validated and written to disk as soon as it is
+done; only a one-line summary travels back. In memory (``grade_in_memory``) nothing is
+written: the report object itself travels back on that queue, which links our own
+processes only (the no-pickle rule is about the student's wire, untouched). A grading
+process on a Dask worker (``served``) is fed submissions already read, not paths.
 """
 
 from __future__ import annotations
@@ -96,34 +97,44 @@ def build_report(submission: loader.Submission, results: list[tuple[str, TestRes
                                             message=submission.broken.get(exercise.name, "")))
     return SubmissionReport(
         submission=SubmissionInfo(submission.id, str(submission.path), submission.sha256),
-        exercises=tuple(exercises), grader=grader_info(),
-        isolation=options.isolation_report(),
+        exercises=tuple(exercises), grader=grader_info(), isolation=options.isolation_report(),
         duration_s=round(seconds, 4), problems=submission.problems, integrity=tuple(integrity))
 
 
-def failed_report(path: Path, reason: str, options: Options, sha256: str = "0" * 64,
+def failed_report(path: Path, reason: str, options: Options | dict, sha256: str = "0" * 64,
                   submission_id: str | None = None) -> SubmissionReport:
-    """A valid report for a submission that could not be graded at all."""
+    """A valid report for a submission that could not be graded at all. ``options``: the
+    run's, or the isolation report of the machine that would have graded it."""
+    isolation = options if isinstance(options, dict) else options.isolation_report()
     return SubmissionReport(
         submission=SubmissionInfo(submission_id or path.stem or path.name, str(path), sha256),
-        exercises=(), grader=grader_info(),
-        isolation=options.isolation_report(), duration_s=0.0, error=reason)
+        exercises=(), grader=grader_info(), isolation=isolation, duration_s=0.0, error=reason)
+
+
+def read(path: Path, options: Options | dict) -> loader.Submission | SubmissionReport:
+    """The submission at ``path``, or the failed report that says why it cannot be read."""
+    try:
+        return loader.load(path)
+    except GraderError as error:
+        return failed_report(path, str(error), options, submission_id=loader.submission_id(path))
+    except Exception as error:  # a fault of the loader's: this submission only
+        return failed_report(path, f"internal grader error while reading it: "
+                                   f"{type(error).__name__}: {error}", options,
+                             submission_id=loader.submission_id(path))
 
 
 def summarize(report: SubmissionReport, path: Path | None) -> Summary:
-    return Summary(report.submission.id, report.status, report.score, report.max_score,
-                   tuple((e.name, e.score, e.max_score) for e in report.exercises),
-                   report.error, str(path) if path else None)
+    return summary_of(to_dict(report), path)
 
 
-def _interrupt(signum, frame):
+def interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
 class BatchPlugin:
     """Takes over pytest's test loop: every collected test, for each submission in turn."""
 
-    def __init__(self, paths: Iterable[Path], options: Options,
+    def __init__(self, paths: Iterable[Path | loader.Submission], options: Options,
                  on_report: Callable[[SubmissionReport], None]):
         self.paths = paths
         self.options = options
@@ -141,8 +152,9 @@ class BatchPlugin:
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         items = session.items
         try:
-            for path in self.paths:
-                self.deliver(Path(path), self.grade_one(Path(path), items))
+            for given in self.paths:
+                path = given.path if isinstance(given, loader.Submission) else Path(given)
+                self.deliver(path, self.grade_one(given, items))
         except KeyboardInterrupt:
             # The report in hand is discarded: nothing was written for it yet.
             self.interrupted = True
@@ -163,17 +175,19 @@ class BatchPlugin:
                       f"({type(error).__name__}: {str(error)[:300]})",
                 self.options, report.submission.sha256, report.submission.id))
 
-    def grade_one(self, path: Path, items: list[pytest.Item]) -> SubmissionReport:
+    def grade_one(self, given: Path | loader.Submission,
+                  items: list[pytest.Item]) -> SubmissionReport:
+        """Grade one submission: a path, read here, or a Submission read elsewhere."""
         started = time.monotonic()
-        try:
-            submission = loader.load(path)
-        except GraderError as error:
-            return failed_report(path, str(error), self.options,
-                                 submission_id=loader.submission_id(path))
-        except Exception as error:  # a fault of the loader's: this submission only
-            return failed_report(path, f"internal grader error while reading it: "
-                                       f"{type(error).__name__}: {error}", self.options,
-                                 submission_id=loader.submission_id(path))
+        submission = (given if isinstance(given, loader.Submission)
+                      else read(Path(given), self.options))
+        if isinstance(submission, SubmissionReport):
+            return submission
+        return self.run_tests(submission, items, started)
+
+    def run_tests(self, submission: loader.Submission, items: list[pytest.Item],
+                  started: float) -> SubmissionReport:
+        path = submission.path
         session = StudentSession(submission, self.options.limits, self.options.isolation,
                                  self.zygote)
         self.graded.begin(session)
@@ -227,9 +241,10 @@ def pytest_args(options: Options) -> list[str]:
     return args
 
 
-def grade_in_process(paths: Iterable[Path], options: Options,
+def grade_in_process(paths: Iterable[Path | loader.Submission], options: Options,
                      on_report: Callable[[SubmissionReport], None]) -> None:
-    """Grade ``paths`` one after another in this process; KeyboardInterrupt when stopped."""
+    """Grade ``paths`` (or submissions already read) one after another in this process;
+    KeyboardInterrupt when stopped."""
     plugin = BatchPlugin(paths, options, on_report)
     code = pytest.main(pytest_args(options), plugins=[plugin])
     if plugin.interrupted or code == pytest.ExitCode.INTERRUPTED:
@@ -239,7 +254,7 @@ def grade_in_process(paths: Iterable[Path], options: Options,
         raise RuntimeError(f"the autotests could not be collected (pytest exit code {code})")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask the kernel to kill this process when the grader that started it dies (Linux)."""
     try:
         import ctypes
@@ -253,8 +268,8 @@ OnReport = Callable[[SubmissionReport], None]
 
 
 def _child(tasks, done, options: Options, out_dir: Path | None, in_child: OnReport | None) -> None:
-    _die_with_parent()
-    signal.signal(signal.SIGTERM, _interrupt)
+    die_with_parent()
+    signal.signal(signal.SIGTERM, interrupt)
     bound_grading_memory()  # whatever a submission sends, this process stays bounded
     current = -1  # the index of the path being graded: reports come back in input order
 
@@ -297,12 +312,15 @@ def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[S
         if data["submission"]["sha256"] != submission.sha256 or data["status"] != "graded":
             todo.append(path)
             continue
-        done.append(Summary(data["submission"]["id"], data["status"], data["score"],
-                            data["max_score"],
-                            tuple((e["name"], e["score"], e["max_score"])
-                                  for e in data["exercises"]),
-                            data["error"], str(Path(out_dir) / f"{submission.id}.json")))
+        done.append(summary_of(data, Path(out_dir) / f"{submission.id}.json"))
     return todo, done
+
+
+def summary_of(data: dict, path: Path | None) -> Summary:
+    """The Summary of a report read as data (from disk, or from another machine)."""
+    return Summary(data["submission"]["id"], data["status"], data["score"], data["max_score"],
+                   tuple((e["name"], e["score"], e["max_score"]) for e in data["exercises"]),
+                   data["error"], str(path) if path else None)
 
 
 def grade(paths: list[Path], out_dir: Path, options: Options,
@@ -330,7 +348,7 @@ def _grade(paths: list[Path], out_dir: Path | None, options: Options, on_summary
            in_child: OnReport | None) -> list[tuple[Summary, SubmissionReport | None]]:
     outcomes: dict[int, tuple[Summary, SubmissionReport | None]] = {}
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    previous = signal.signal(signal.SIGTERM, interrupt) if main_thread else None
     try:
         if paths:
             # Always in grading processes of their own, even one: each runs under its own

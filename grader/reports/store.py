@@ -174,11 +174,22 @@ def _keep_mode(fd: int, path: Path) -> None:
 
 def dumps(report: SubmissionReport) -> str:
     """The report as JSON text, validated first: nothing invalid is ever written."""
-    data = validate(to_dict(report), report.submission.id)
+    return dumps_data(to_dict(report), report.submission.id)
+
+
+def dumps_data(data: dict, origin: str = "<report>") -> str:
+    """A report's data as JSON text, validated first."""
+    validate(data, origin)
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
 def write(report: SubmissionReport, out_dir: Path) -> Path:
-    path = Path(out_dir) / f"{report.submission.id}.json"
-    write_atomic(path, dumps(report))
+    return write_data(to_dict(report), out_dir)
+
+
+def write_data(data: dict, out_dir: Path) -> Path:
+    """Validate a report's data and write it atomically as ``<id>.json`` in ``out_dir``."""
+    text = dumps_data(data)
+    path = Path(out_dir) / f"{data['submission']['id']}.json"
+    write_atomic(path, text)
     return path
