@@ -12,6 +12,7 @@ single submission to read aloud (the self-check) or to convert (Gradescope).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Protocol
 
 from grader import contract
 from grader.errors import OutputNotWritable, UnknownAssignment, UnknownExercise
-from grader.grading import runner, submission
+from grader.grading import cluster, runner, served, submission
 from grader.grading.runner import Summary
 from grader.reports import render, store
 from grader.reports.results import SubmissionReport, to_dict
@@ -59,6 +60,22 @@ class Graded:
         """The submissions that could not be graded at all."""
         return tuple(s for s in self.summaries if s.status != "graded")
 
+    def table(self) -> str:
+        """One row per submission: its id, the points of each exercise, the total."""
+        graded = {name for s in self.summaries for name, _, _ in s.exercises}
+        names = [name for name in contract.exercise_names() if name in graded]
+        headers = ["submission", *names, "total"]
+        rows = []
+        for s in self.summaries:
+            scores = {name: f"{score:g}/{top:g}" for name, score, top in s.exercises}
+            total = f"{s.score:g}/{s.max_score:g}" if s.status == "graded" else "not graded"
+            rows.append([s.id, *(scores.get(name, "-") for name in names), total])
+        widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+        lines = ["  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+                           for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+                 for row in [headers, *rows]]
+        return "\n".join(lines)
+
 
 ALL = "all"
 
@@ -84,7 +101,7 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
           isolation: str = "auto", accept_weak_isolation: bool = False, jobs: int = 1,
           timeout: float = Limits.wall_seconds, public_only: bool = False,
           assignment: str | None = None, exercise: str | None = None, resume: bool = False,
-          feedback: PathLike | None = None,
+          feedback: PathLike | None = None, scheduler: str | None = None,
           progress: Progress | None = None, discover: bool = True) -> Graded:
     """Grade the submissions ``paths`` name, in grading processes of their own.
 
@@ -107,6 +124,10 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
     its JSON is written (in memory: once it is validated), never read back from disk;
     only a submission skipped by ``resume`` has its page rendered from its report on
     disk, since this run did not grade it.
+    ``scheduler`` (needs ``out``): grade on the Dask cluster whose scheduler is at this
+    address (``tcp://HOST:8786``), or on a LocalCluster of ``jobs`` workers (``local``);
+    see :mod:`grader.grading.cluster`. Each worker chooses its isolation as ``isolation``
+    and ``accept_weak_isolation`` ask, on its own machine.
 
     Raises a GraderError for a bad path, an output folder that cannot be written, an
     unknown exercise or an isolation that cannot be had, before any grading; and
@@ -120,16 +141,23 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
     if resume and out is None:
         raise ValueError("resume reads the reports already in out: give out")
+    if scheduler is not None and out is None:
+        raise ValueError("a scheduler's reports are written as they come: give out")
     chosen_exercises = exercises_to_grade(assignment, exercise)
     found = submission.discover(given) if discover else given
     out_dir = None if out is None else _writable_dir(Path(out))
     feedback_dir = None if feedback is None else _writable_dir(Path(feedback))
-    chosen, note = choose(isolation, accept_weak=accept_weak_isolation)
-    options = runner.Options(limits=Limits(wall_seconds=timeout, cpu_seconds=timeout),
-                             isolation=chosen, public_only=public_only,
-                             exercises=chosen_exercises, jobs=jobs)
+    limits = Limits(wall_seconds=timeout, cpu_seconds=timeout)
     todo, skipped = (runner.already_graded(found, out_dir) if resume and out_dir is not None
                      else (found, []))
+    if scheduler is not None and out_dir is not None:
+        settings = served.settings(isolation, accept_weak_isolation, limits, public_only,
+                                   chosen_exercises)
+        return _grade_on_cluster(scheduler, jobs, todo, skipped, out_dir, settings,
+                                 feedback_dir, progress)
+    chosen, note = choose(isolation, accept_weak=accept_weak_isolation)
+    options = runner.Options(limits=limits, isolation=chosen, public_only=public_only,
+                             exercises=chosen_exercises, jobs=jobs)
     if progress is not None:
         progress.start(len(todo), len(skipped), note)
     advance: Callable[[Summary], None] = (progress.advance if progress is not None
@@ -141,12 +169,33 @@ def grade(paths: PathLike | Iterable[PathLike], out: PathLike | None = None, *,
         graded = [runner.summarize(report, None) for report in reports]
     else:
         graded = runner.grade(todo, out_dir, options, advance, in_child=in_child)
+    _feedback_for_skipped(feedback_dir, skipped)
+    summaries = tuple(sorted([*skipped, *graded], key=lambda s: s.id))
+    return Graded(summaries, len(skipped), note, chosen, reports)
+
+
+def _grade_on_cluster(scheduler: str, jobs: int, todo: list[Path], skipped: list[Summary],
+                      out_dir: Path, settings: dict, feedback_dir: Path | None,
+                      progress: Progress | None) -> Graded:
+    with cluster.connect(scheduler, jobs) as on:
+        chosen, isolation_report, note = on.check(settings)
+        if progress is not None:
+            progress.start(len(todo), len(skipped), note)
+        on_data = None if feedback_dir is None else functools.partial(_write_feedback,
+                                                                      feedback_dir)
+        graded = on.grade(todo, out_dir, settings, isolation_report,
+                          progress.advance if progress is not None else lambda summary: None,
+                          on_data)
+    _feedback_for_skipped(feedback_dir, skipped)
+    summaries = tuple(sorted([*skipped, *graded], key=lambda s: s.id))
+    return Graded(summaries, len(skipped), note, chosen)
+
+
+def _feedback_for_skipped(feedback_dir: Path | None, skipped: list[Summary]) -> None:
     if feedback_dir is not None:
         for summary in skipped:
             if summary.report_path:
                 _write_feedback(feedback_dir, store.load(Path(summary.report_path)))
-    summaries = tuple(sorted([*skipped, *graded], key=lambda s: s.id))
-    return Graded(summaries, len(skipped), note, chosen, reports)
 
 
 def feedback_path(feedback_dir: Path, submission_id: str) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, api, contract
+from grader import __version__, api
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
 from grader.course.gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
@@ -179,12 +179,18 @@ class Progress:
               help="Skip submissions whose report exists and still matches their sha256.")
 @click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path), default=None,
               help="Also write each student's HTML feedback (student view) here.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT|local",
+              help="Grade on a Dask cluster (needs backprop-lab[dask]); local: a Dask "
+                   "LocalCluster of --jobs workers.")
 @assignment_option
 @one_line_errors
 def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
           isolation: str, accept_weak_isolation: bool, resume: bool,
-          feedback_dir: Path | None, assignment: str | None) -> None:
+          feedback_dir: Path | None, scheduler: str | None, assignment: str | None) -> None:
     """Grade submissions: folders, .py files, .zip files or notebooks."""
+    if scheduler not in (None, "local") and jobs > 1:
+        raise click.UsageError("--jobs sizes this machine's grading; on a Dask cluster "
+                               "every worker thread grades")
     for folder in (out_dir, feedback_dir):
         if folder is not None:
             output_place(folder)
@@ -192,29 +198,13 @@ def grade(paths: tuple[Path, ...], out_dir: Path, jobs: int, timeout: float,
         graded = api.grade(paths, out_dir, isolation=isolation,
                            accept_weak_isolation=accept_weak_isolation, jobs=jobs,
                            timeout=timeout, resume=resume, feedback=feedback_dir,
-                           assignment=assignment, progress=Progress(stack))
-    click.echo(render.printable(summary_table(list(graded.summaries))))
+                           assignment=assignment, scheduler=scheduler,
+                           progress=Progress(stack))
+    click.echo(render.printable(graded.table()))
     for s in graded.failed:
         click.echo(render.printable(f"grader: {s.id}: not graded: {s.error}"), err=True)
     click.echo(f"{len(graded.summaries)} report(s) in {out_dir}")
     sys.exit(EXIT_NOT_GRADED if graded.failed else 0)
-
-
-def summary_table(summaries: list[runner.Summary]) -> str:
-    """One row per submission: its id, the points of each exercise, the total."""
-    graded = {name for s in summaries for name, _, _ in s.exercises}
-    names = [name for name in contract.exercise_names() if name in graded]
-    headers = ["submission", *names, "total"]
-    rows = []
-    for s in summaries:
-        scores = {name: f"{score:g}/{top:g}" for name, score, top in s.exercises}
-        total = f"{s.score:g}/{s.max_score:g}" if s.status == "graded" else "not graded"
-        rows.append([s.id, *(scores.get(name, "-") for name in names), total])
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in [headers, *rows]]
-    return "\n".join(lines)
 
 
 @main.command()

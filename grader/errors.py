@@ -220,6 +220,48 @@ class GradingProcessDied(GraderError):
                          + rest)
 
 
+# -- grading on a Dask cluster ------------------------------------------------------
+
+
+class DaskMissing(GraderError):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"--scheduler grades on Dask, which is not installed here ({reason}): "
+                         "pip install 'backprop-lab[dask]'")
+
+
+class SchedulerUnreachable(GraderError):
+    def __init__(self, address: str, reason: str):
+        self.address, self.reason = address, reason
+        super().__init__(f"cannot reach the Dask scheduler at {address}: {reason}")
+
+
+class WorkerCannotGrade(GraderError):
+    """A Dask worker would grade otherwise than this machine: another grader, another
+    course, or an isolation it cannot have. Found before grading, nothing is graded; found
+    on a worker that joined later, the run stops and the reports written so far stay."""
+
+    def __init__(self, worker: str, reason: str):
+        self.worker, self.reason = worker, reason
+        super().__init__(f"the Dask worker {worker} cannot grade: {reason}")
+
+
+class NoDaskWorkers(GraderError):
+    """The cluster had no worker for too long; the reports written so far stay."""
+
+    exit_code = EXIT_NOT_GRADED
+
+    def __init__(self, address: str, seconds: float, progress: tuple[int, int] | None = None):
+        self.address, self.seconds, self.progress = address, seconds, progress
+        said = f"the Dask scheduler at {address} has had no worker for {seconds:g} s"
+        if progress is None:
+            super().__init__(f"{said}; start one: dask worker {address}")
+        else:
+            super().__init__(f"{said}, after {progress[0]} of {progress[1]} submission(s) "
+                             "were graded; start workers and run the same command with "
+                             "--resume to grade the rest")
+
+
 # -- reports and the gradebook -----------------------------------------------------
 
 

@@ -104,12 +104,18 @@ def test_the_library_default_isolation_is_the_cli_default():
 
 
 def test_options_are_built_only_by_the_api():
-    """Is ``runner.Options(...)`` constructed nowhere in grader/ but grader/api.py?"""
+    """Is ``runner.Options(...)`` constructed nowhere in grader/ but grader/api.py, and,
+    on a Dask worker, by grader/grading/served.py from the settings only the api makes?"""
     grader = ROOT / "grader"
-    builders = sorted(str(path.relative_to(grader)) for path in grader.rglob("*.py")
-                      if re.search(r"\bOptions\(", path.read_text(encoding="utf-8")))
-    assert builders == ["api.py"]
+
+    def callers(pattern: str) -> list[str]:
+        return sorted(str(path.relative_to(grader)) for path in grader.rglob("*.py")
+                      if re.search(pattern, path.read_text(encoding="utf-8")))
+
+    assert callers(r"\bOptions\(") == ["api.py", "grading/served.py"]
     assert (grader / "api.py").read_text(encoding="utf-8").count("runner.Options(") == 1
+    assert (grader / "grading/served.py").read_text(encoding="utf-8").count("Options(") == 1
+    assert callers(r"served\.settings\(") == ["api.py"]
 
 
 def test_bad_arguments_are_refused_before_grading(tmp_path):
