@@ -142,7 +142,7 @@ def test_the_zip_holds_the_two_scripts_and_the_graders_wheel(bundle):
             names = set(packed.namelist())
     assert "AUTOGRADER_ROOT" in run_autograder and "after_published" in run_autograder
     assert f'pip install --no-cache-dir "$SOURCE/{wheel_name}"' in setup
-    assert {"grader/cli.py", "grader/reports/schemas/report.schema.json",
+    assert {"grader/cli/__init__.py", "grader/reports/schemas/report.schema.json",
             "exercises/provided.py", "autotests/pytest.ini"} <= names
     assert {f"solutions/{name}.py" for name in EXERCISE_NAMES} <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("tests/")

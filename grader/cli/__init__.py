@@ -1,121 +1,44 @@
 """The ``grader`` command: thin click commands over the library.
 
-Every command catches :class:`grader.errors.GraderError` at this boundary and turns
-it into one line on stderr and the exit code the error names.
+Every command catches :class:`grader.errors.GraderError` at this boundary
+(:mod:`grader.cli.boundary`) and turns it into one line on stderr and the exit code the
+error names. The commands that read what grading wrote are in :mod:`grader.cli.results`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from grader import __version__, api
+from grader.cli import results
+from grader.cli.boundary import (
+    OneLineUsageGroup,
+    assignment_option,
+    hidden_visibility_option,
+    one_line_errors,
+    output_place,
+    timeout_option,
+)
 from grader.course import selfcheck
 from grader.course import stubs as stubs_lib
-from grader.course.gradescope import DEFAULT_HIDDEN_VISIBILITY, VISIBILITIES
-from grader.errors import (
-    EXIT_CHECK_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_NOT_GRADED,
-    GraderError,
-    NoOutputFolder,
-    NoSuchPath,
-    NotAFile,
-    OutputNotWritable,
-)
+from grader.errors import EXIT_CHECK_FAILED, EXIT_NOT_GRADED, NoSuchPath, OutputNotWritable
 from grader.grading import runner
-from grader.reports import render, store
-from grader.sandbox.limits import Limits
-
-
-def one_line_errors(command):
-    """Turn a GraderError raised by ``command`` into one line and its exit code (and
-    Ctrl-C into 'grader: interrupted', exit 130)."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except GraderError as error:
-            click.echo(render.printable(f"grader: {error}"), err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:  # Ctrl-C outside a batch (a batch raises Interrupted)
-            click.echo("grader: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-
-    return wrapper
-
-
-class OneLineUsageGroup(click.Group):
-    """click's usage errors as one ``grader:`` line too, instead of its three-line block."""
-
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             **kwargs: Any) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
-        try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as error:
-            error.show()
-            sys.exit(error.exit_code)
-        except click.ClickException as error:
-            where = getattr(error, "ctx", None)
-            tail = f" (see '{where.command_path} --help')" if where is not None else ""
-            click.echo(f"grader: {error.format_message()}{tail}", err=True)
-            sys.exit(error.exit_code)
-        except click.Abort:  # click's word for Ctrl-C (KeyboardInterrupt) outside a batch
-            click.echo("grader: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        sys.exit(result if isinstance(result, int) else 0)
-
-
-# Inputs and outputs: a missing input is bad usage (exit 2), and no command makes a folder
-# it was not asked for. A folder named for the output (--out DIR, release DIR) is made if
-# missing, but never its missing parents; an output file's folder must exist.
-
-
-def input_file(path: Path, what: str) -> Path:
-    """``path``, a file to read; NoSuchPath or NotAFile (exit 2) otherwise."""
-    if not path.exists():
-        raise NoSuchPath(path)
-    if not path.is_file():
-        raise NotAFile(path, what)
-    return path
-
-
-def output_place(path: Path) -> Path:
-    """``path``, an output file or a folder to make: NoOutputFolder (exit 2) unless the
-    folder it goes in exists (an existing ``path`` is the writer's to judge)."""
-    if not path.exists() and not path.parent.is_dir():
-        raise NoOutputFolder(path, "is not a folder" if path.parent.exists()
-                             else "does not exist")
-    return path
-
-
-# Options that several commands take, defined once.
-timeout_option = click.option("--timeout", default=Limits.wall_seconds, show_default=True,
-                              type=click.FloatRange(0.1, 3600),
-                              help="Wall-clock seconds allowed per call.")
-assignment_option = click.option(
-    "--assignment", default=None, metavar="NAME",
-    help="The course assignment to grade (default: the course's first; 'all': every exercise).")
-hidden_visibility_option = click.option(
-    "--hidden-visibility", type=click.Choice(VISIBILITIES), default=DEFAULT_HIDDEN_VISIBILITY,
-    show_default=True, help="When students see the hidden tests' results on Gradescope.")
+from grader.reports import render
 
 
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Backprop Lab: grade the backpropagation exercises and explain the mistakes."""
+
+
+for _command in (results.report, results.schema, results.validate, results.gradebook):
+    main.add_command(_command)
 
 
 @main.command()
@@ -234,35 +157,6 @@ def check(exercise: str | None, path: Path, examples: bool, plot: bool,
 
 
 @main.command()
-@click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text",
-              show_default=True)
-@click.option("--audience", type=click.Choice(render.AUDIENCES), default="student",
-              show_default=True, help="student leaves out what hidden tests check.")
-@one_line_errors
-def report(report_path: Path, fmt: str, audience: str) -> None:
-    """Show a grading report to a person."""
-    report_data = store.load(input_file(report_path, "a report"))
-    click.echo(render.render(report_data, fmt, audience), nl=False)
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of the grading report."""
-    click.echo(json.dumps(store.schema(), indent=2))
-
-
-@main.command()
-@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
-@one_line_errors
-def validate(reports: tuple[Path, ...]) -> None:
-    """Check reports against the schema."""
-    for path in reports:
-        store.load(input_file(path, "a report"))
-        click.echo(f"{path}: valid")
-
-
-@main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
 @one_line_errors
 def release(out_dir: Path) -> None:
@@ -274,27 +168,6 @@ def release(out_dir: Path) -> None:
                f"{len(bundle.hidden_tests_removed)} hidden tests and "
                f"{len(bundle.hidden_inputs_removed)} of their inputs left out; "
                f"students run: pip install -e {bundle.path} && grader check")
-
-
-@main.command()
-@click.argument("reports_dir", metavar="REPORTS_DIR", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", default="-", show_default=True,
-              help="The CSV file to write; - for stdout.")
-@one_line_errors
-def gradebook(reports_dir: Path, output: str) -> None:
-    """One CSV row per student (id, points per exercise, total, max, status), sorted by id."""
-    from grader.reports import gradebook as gradebook_lib
-
-    target = None if output == "-" else output_place(Path(output))
-    text = gradebook_lib.to_csv(gradebook_lib.build(reports_dir))
-    if target is None:
-        click.echo(render.printable(text), nl=False)
-        return
-    try:
-        store.write_atomic(target, render.printable(text))
-    except OSError as error:
-        raise OutputNotWritable(target, error.strerror or str(error)) from None
-    click.echo(f"{target}: {text.count(chr(10)) - 1} student(s)", err=True)
 
 
 @main.command()
