@@ -121,6 +121,18 @@ class DuplicateSubmissionId(GraderError):
         )
 
 
+class TooFewSubmissions(GraderError):
+    """``grader similarity`` compares pairs: it needs two readable submissions."""
+
+    def __init__(self, readable: int, skipped: Sequence[tuple[str, str]] = ()):
+        self.readable = readable
+        self.skipped = tuple(skipped)
+        why = "".join(f"; {name}: {reason}" for name, reason in self.skipped[:3])
+        more = f"; and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
+        super().__init__(f"similarity compares pairs of submissions: {readable} readable "
+                         f"submission(s) found, at least 2 needed{why}{more}")
+
+
 class MalformedSolution(GraderError):
     def __init__(self, path: Path, line: int, reason: str):
         self.path = path
@@ -265,6 +277,16 @@ class NoDaskWorkers(GraderError):
 # -- reports and the gradebook -----------------------------------------------------
 
 
+class OutputAmongReports(GraderError):
+    """A .json output written among the reports would be read as one by the next
+    ``gradebook`` or ``class``."""
+
+    def __init__(self, path: Path, reports_dir: Path):
+        self.path, self.reports_dir = path, reports_dir
+        super().__init__(f"{path}: a .json file in {reports_dir} would be read as a report; "
+                         "write it elsewhere")
+
+
 class NoReports(GraderError):
     def __init__(self, path: Path):
         self.path = path
@@ -278,6 +300,17 @@ class DuplicateReport(GraderError):
         self.submission_id = submission_id
         self.paths = paths
         super().__init__(f"two reports for {submission_id!r}: {paths[0]} and {paths[1]}")
+
+
+class InvalidOverview(GraderError):
+    """The class overview's data would not match its schema: a list of similar pairs in
+    another shape, or a bug. Nothing is written."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"the class overview would not match its schema: {reason}")
 
 
 # -- the course's outputs ----------------------------------------------------------
