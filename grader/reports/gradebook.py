@@ -71,8 +71,9 @@ def graded_for(reports: list[dict]) -> tuple[str, ...]:
     return found or contract.assignments()[:1]
 
 
-def build(reports_dir: Path) -> Gradebook:
-    """One row per report in ``reports_dir``, sorted by id; InvalidReport on a bad one."""
+def read(reports_dir: Path) -> list[dict]:
+    """Every report in ``reports_dir``, validated, in file-name order: InvalidReport on a
+    bad one, DuplicateReport when two share an id."""
     seen: dict[str, Path] = {}
     reports = []
     for path in report_paths(reports_dir):
@@ -82,6 +83,12 @@ def build(reports_dir: Path) -> Gradebook:
             raise DuplicateReport(submission_id, (seen[submission_id], path))
         seen[submission_id] = path
         reports.append(data)
+    return reports
+
+
+def build(reports_dir: Path) -> Gradebook:
+    """One row per report in ``reports_dir``, sorted by id; InvalidReport on a bad one."""
+    reports = read(reports_dir)
     assignments = graded_for(reports)
     exercises = tuple(name for a in assignments for name in contract.exercise_names(a))
     max_score = sum(contract.max_score(a) for a in assignments)
