@@ -65,6 +65,7 @@ CLAIMS = {
     "grader gradescope autograder.zip": "test_the_gradescope_autograder_grades_bob_on_this_machine",
     "run_autograder": "test_the_gradescope_autograder_grades_bob_on_this_machine",
     "ruff check .": "test_a_developer_sets_up_and_lints_a_clean_checkout",
+    "grader class reports": "test_an_instructor_looks_at_the_class_as_a_whole",
 }
 
 
@@ -315,6 +316,29 @@ def test_an_instructor_hands_out_grades_and_reports(tmp_path):
     assert len(hidden) == 4
     for message in hidden:
         assert html.escape(message) not in page and message not in page and message not in out
+
+
+def test_an_instructor_looks_at_the_class_as_a_whole(tmp_path):
+    """After grading the examples, does the class block write the overview page with the
+    similar pairs, the ranked CSV, and print the shared code of the pair it names?"""
+    commands = block("grader class reports").commands()
+    work = tmp_path / "work"
+    shutil.copytree(EXAMPLES, work / "submissions")
+    shell = this_venv(tmp_path / "home")
+    ok(shell.run(["grader grade submissions --out reports"], work), "grading the class")
+    out = ok(shell.run(commands, work), "the class block")
+
+    page = (work / "class.html").read_text(encoding="utf-8")
+    for section in ("Named mistakes", "Similar submissions", "a reason to look, not a verdict",
+                    "sigmoid-exponent-sign"):
+        assert section in page, section
+    with open(work / "similarity.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert {(row["a"], row["b"]) for row in rows} == {
+        ("alice_correct", "bob_mistakes"), ("alice_correct", "carol_unfinished"),
+        ("bob_mistakes", "carol_unfinished")}
+    assert "a reason to look, not a verdict" in out
+    assert "alice_correct/training.py" in out and "bob_mistakes/training.py" in out
 
 
 # -- the slow ones: fresh venvs, nbgrader, the Gradescope autograder --------------------

@@ -37,7 +37,8 @@ def main() -> None:
     """Backprop Lab: grade the backpropagation exercises and explain the mistakes."""
 
 
-for _command in (results.report, results.schema, results.validate, results.gradebook):
+for _command in (results.report, results.schema, results.validate, results.gradebook,
+                 results.class_overview, results.similarity):
     main.add_command(_command)
 
 
