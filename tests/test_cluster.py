@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import api
+from grader import api, errors
 from grader.cli import main
 from grader.grading import cluster, served
 from grader.grading import submission as loader
@@ -239,6 +239,52 @@ def test_an_interrupted_cluster_run_resumes(signum, dask_processes, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(kept)} submission(s) already graded and unchanged: skipped" in resumed.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.name}.json" for p in paths)
+
+
+class StopAfter:
+    """A progress that kills every Dask worker (none has a nanny) once ``after`` reports
+    are in."""
+
+    def __init__(self, workers: list[int], after: int):
+        self.workers, self.after, self.seen = workers, after, 0
+
+    def start(self, total: int, skipped: int, note: str | None) -> None:
+        pass
+
+    def advance(self, summary) -> None:
+        self.seen += 1
+        if self.seen == self.after:
+            for pid in self.workers:
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+@needs_dask
+def test_a_cluster_left_without_workers_stops_and_resumes(dask_processes, tmp_path,
+                                                           monkeypatch):
+    """When every worker is gone for good, does the run stop after its wait with one error
+    that says how far it got, keep the reports written, and --resume grade the rest on a
+    new worker?"""
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 3.0)
+    paths = copies(tmp_path / "class", 30)
+    address = dask_processes.start_scheduler()
+    dask_processes.start_worker(nanny=False)
+    workers = list(dask_processes.wait_for_workers(1).values())
+    out = tmp_path / "reports"
+
+    with pytest.raises(errors.NoDaskWorkers, match=r"after \d+ of 30 submission") as stopped:
+        api.grade(paths, out, scheduler=address, progress=StopAfter(workers, after=3))
+    assert "--resume" in str(stopped.value) and stopped.value.exit_code == 1
+    kept = sorted(out.iterdir())
+    assert 3 <= len(kept) < 30
+    for path in kept:
+        store.load(path)
+
+    dask_processes.start_worker()
+    dask_processes.wait_for_workers(1)
+    graded = api.grade(paths, out, scheduler=address, resume=True)
+    assert graded.skipped == len(kept) and not graded.failed
+    assert sorted(os.listdir(out)) == sorted(f"{p.name}.json" for p in paths)
 
 
 def project_copy(root: Path) -> Path:
