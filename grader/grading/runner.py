@@ -104,7 +104,7 @@ def build_report(submission: loader.Submission, results: list[tuple[str, TestRes
 def failed_report(path: Path, reason: str, options: Options | dict, sha256: str = "0" * 64,
                   submission_id: str | None = None) -> SubmissionReport:
     """A valid report for a submission that could not be graded at all. ``options``: the
-    run's, or the isolation report of the machine that would have graded it."""
+    run's, or the isolation report (a dict) of the machine that would have graded it."""
     isolation = options if isinstance(options, dict) else options.isolation_report()
     return SubmissionReport(
         submission=SubmissionInfo(submission_id or path.stem or path.name, str(path), sha256),
@@ -124,7 +124,9 @@ def read(path: Path, options: Options | dict) -> loader.Submission | SubmissionR
 
 
 def summarize(report: SubmissionReport, path: Path | None) -> Summary:
-    return summary_of(to_dict(report), path)
+    return Summary(report.submission.id, report.status, report.score, report.max_score,
+                   tuple((e.name, e.score, e.max_score) for e in report.exercises),
+                   report.error, str(path) if path else None)
 
 
 def interrupt(signum, frame):
@@ -307,17 +309,16 @@ def already_graded(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[S
             submission = loader.load(path)
             data = store.load(Path(out_dir) / f"{submission.id}.json")
         except GraderError:
+            data = None
+        if data is None or (data["submission"]["sha256"], data["status"]) != (
+                submission.sha256, "graded"):
             todo.append(path)
-            continue
-        if data["submission"]["sha256"] != submission.sha256 or data["status"] != "graded":
-            todo.append(path)
-            continue
-        done.append(summary_of(data, Path(out_dir) / f"{submission.id}.json"))
+        else:
+            done.append(summary_of(data, Path(out_dir) / f"{submission.id}.json"))
     return todo, done
 
 
-def summary_of(data: dict, path: Path | None) -> Summary:
-    """The Summary of a report read as data (from disk, or from another machine)."""
+def summary_of(data: dict, path: Path | None) -> Summary:  # a report read as data
     return Summary(data["submission"]["id"], data["status"], data["score"], data["max_score"],
                    tuple((e["name"], e["score"], e["max_score"]) for e in data["exercises"]),
                    data["error"], str(path) if path else None)
