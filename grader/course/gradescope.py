@@ -24,7 +24,6 @@ is written. Nothing the student's code printed goes into it.
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
@@ -32,7 +31,6 @@ import shutil
 import tempfile
 import time
 import zipfile
-from importlib import resources
 from pathlib import Path
 
 from grader.course import wheel
@@ -55,20 +53,15 @@ DEFAULT_HIDDEN_VISIBILITY = "after_published"
 # -- results.json --------------------------------------------------------------------
 
 
-@functools.cache
 def schema() -> dict:
-    text = resources.files("grader.reports").joinpath("schemas/gradescope-results.schema.json")
-    return json.loads(text.read_text("utf-8"))
+    return store.schema("gradescope-results")
 
 
 def validate(data: dict) -> dict:
     """``data`` unchanged if it is valid Gradescope results; raises InvalidResults otherwise."""
-    jsonschema = store.jsonschema()
-    validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    error = store.first_error(data, "gradescope-results")
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise InvalidResults(f"{where}: {error.message}")
+        raise InvalidResults(error)
     return data
 
 

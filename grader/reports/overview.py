@@ -13,14 +13,12 @@ no score to place, and the page lists it on its own.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from grader import contract
@@ -230,23 +228,15 @@ def refusals(reports: list[dict]) -> tuple[Refusals, ...]:
 # -- JSON -----------------------------------------------------------------------------
 
 
-@functools.cache
 def schema() -> dict:
-    text = resources.files("grader.reports").joinpath("schemas/overview.schema.json")
-    return json.loads(text.read_text("utf-8"))
-
-
-@functools.cache
-def _validator():
-    return store.jsonschema().Draft202012Validator(schema())
+    return store.schema("overview")
 
 
 def validate(data: dict) -> dict:
     """``data`` unchanged if it matches the overview's schema; InvalidOverview otherwise."""
-    error = store.jsonschema().exceptions.best_match(_validator().iter_errors(data))
+    error = store.first_error(data, "overview")
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise InvalidOverview(f"{where}: {error.message}")
+        raise InvalidOverview(error)
     return data
 
 

@@ -18,8 +18,9 @@ from grader.reports.results import SubmissionReport, to_dict
 
 
 @functools.cache
-def schema() -> dict:
-    text = resources.files("grader.reports").joinpath("schemas/report.schema.json")
+def schema(name: str = "report") -> dict:
+    """The shipped JSON Schema ``schemas/<name>.schema.json``: the report's by default."""
+    text = resources.files("grader.reports").joinpath(f"schemas/{name}.schema.json")
     return json.loads(text.read_text("utf-8"))
 
 
@@ -41,16 +42,23 @@ def jsonschema():
 
 
 @functools.cache
-def _validator():
-    return jsonschema().Draft202012Validator(schema())
+def _validator(name: str):
+    return jsonschema().Draft202012Validator(schema(name))
+
+
+def first_error(data: dict, name: str = "report") -> str | None:
+    """Where and why ``data`` breaks the schema ``name`` (``path: message``), or None."""
+    error = jsonschema().exceptions.best_match(_validator(name).iter_errors(data))
+    if error is None:
+        return None
+    return f"{'/'.join(str(part) for part in error.absolute_path) or '(top)'}: {error.message}"
 
 
 def validate(data: dict, origin: Path | str = "<report>") -> dict:
     """``data`` unchanged if it is a valid report; raises InvalidReport otherwise."""
-    error = jsonschema().exceptions.best_match(_validator().iter_errors(data))
+    error = first_error(data)
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-        raise InvalidReport(origin, f"{where}: {error.message}")
+        raise InvalidReport(origin, error)
     return data
 
 
